@@ -1,0 +1,59 @@
+// Store: the embedded engine. One store per directory, one writing process at a time (enforced
+// with a LOCK file), any number of threads.
+//
+//   es::Options options;
+//   auto store = es::Store::Open(options, "/var/lib/app/events");
+//   if (!store.ok()) { ... store.status().ToString() ... }
+//   (*store)->Append(events, condition);
+//
+// The store implements every recorder interface (see recorder.h). Writers are serialised by one
+// lock; readers never take it and see an immutable prefix of the log. Destroying the store closes
+// it; all writes acknowledged before are on disk as their Durability promised.
+#ifndef ES_STORE_H_
+#define ES_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "es/options.h"
+#include "es/recorder.h"
+#include "es/result.h"
+
+namespace es {
+
+// What a store reports about itself.
+struct StoreInfo {
+  std::optional<std::int64_t> head;  // last position, null when empty
+  std::uint64_t writer_epoch = 0;    // bumped durably on every open
+  std::uint64_t segment_count = 0;
+  std::uint64_t log_bytes = 0;     // bytes of frames in all segments (not preallocation)
+  std::uint64_t index_bytes = 0;   // heap memory of the in-memory indexes
+  std::uint64_t tag_count = 0;     // distinct tags
+  std::uint64_t type_count = 0;    // distinct types
+  std::uint64_t stream_count = 0;  // distinct stream ids
+  std::string io_backend;          // how segments are written: "mmap"
+};
+
+class Store : public Recorder {
+ public:
+  // Opens (or creates, per options) the store in `dir`: takes the LOCK (Locked when another
+  // writer holds it), bumps the writer epoch, replays the log verifying every frame, cuts a torn
+  // tail, and rebuilds the indexes. A valid frame after a bad one is Corruption naming the
+  // segment and offset: nothing is changed then.
+  static Result<std::unique_ptr<Store>> Open(const Options& options, std::string_view dir);
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  virtual StoreInfo Info() = 0;
+
+ protected:
+  Store() = default;
+};
+
+}  // namespace es
+
+#endif  // ES_STORE_H_

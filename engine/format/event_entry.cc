@@ -1,0 +1,230 @@
+#include "engine/format/event_entry.h"
+
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "engine/util/checksum.h"
+#include "engine/util/coding.h"
+
+namespace es {
+namespace {
+
+constexpr std::size_t kFixedPart = 20;
+constexpr std::uint16_t kHasStream = 1;
+constexpr std::uint16_t kHasUuid = 2;
+constexpr std::uint16_t kHasMetadata = 4;
+
+std::size_t MetadataBlockSize(const Metadata& metadata) {
+  std::size_t n = 4;
+  for (const auto& [key, value] : metadata) n += 8 + key.size() + value.size();
+  return n;
+}
+
+char* Put(char* dst, std::string_view bytes) {
+  std::memcpy(dst, bytes.data(), bytes.size());
+  return dst + bytes.size();
+}
+
+std::uint32_t EntryCheck(const char* entry, std::size_t length, std::int64_t position,
+                         std::uint64_t salt) {
+  return static_cast<std::uint32_t>(
+      Checksum64(entry + 8, length - 8, salt ^ static_cast<std::uint64_t>(position)));
+}
+
+// Bounds-checked reading of an entry.
+class Reader {
+ public:
+  Reader(const char* p, std::size_t n) : p_(p), end_(p + n) {}
+  bool Take(std::size_t n, const char** out) {
+    if (static_cast<std::size_t>(end_ - p_) < n) return false;
+    *out = p_;
+    p_ += n;
+    return true;
+  }
+  template <typename T>
+  bool Fixed(T* out) {
+    const char* at;
+    if (!Take(sizeof(T), &at)) return false;
+    *out = DecodeFixed<T>(at);
+    return true;
+  }
+  bool Bytes(std::size_t n, std::string_view* out) {
+    const char* at;
+    if (!Take(n, &at)) return false;
+    *out = std::string_view(at, n);
+    return true;
+  }
+  const char* position() const { return p_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+Status EventEntrySize(const Event& event, std::size_t* size) {
+  if (event.type.empty()) return Status::InvalidArgument("event type is empty");
+  if (event.type.size() > kMaxShortString) {
+    return Status::InvalidArgument("event type is longer than 65535 bytes");
+  }
+  if (event.tags.size() > std::numeric_limits<std::uint16_t>::max()) {
+    return Status::InvalidArgument("event has more than 65535 tags");
+  }
+  std::size_t n = kFixedPart + event.type.size() + event.data.size();
+  for (const std::string& tag : event.tags) {
+    if (tag.size() > kMaxShortString) {
+      return Status::InvalidArgument("event tag is longer than 65535 bytes");
+    }
+    n += 2 + tag.size();
+  }
+  if (event.stream) {
+    if (event.stream->id.empty()) return Status::InvalidArgument("stream id is empty");
+    if (event.stream->id.size() > kMaxShortString) {
+      return Status::InvalidArgument("stream id is longer than 65535 bytes");
+    }
+    n += 8 + event.stream->id.size();
+  }
+  if (event.uuid) n += 16;
+  if (!event.metadata.empty()) n += 4 + MetadataBlockSize(event.metadata);
+  if (n > std::numeric_limits<std::uint32_t>::max()) {
+    return Status::InvalidArgument("event is larger than 4 GiB");
+  }
+  *size = n;
+  return Status::OK();
+}
+
+void EncodeEventEntry(const Event& event, std::int64_t position, std::uint64_t salt, char* dst) {
+  std::uint16_t flags = (event.stream ? kHasStream : 0) | (event.uuid ? kHasUuid : 0) |
+                        (event.metadata.empty() ? 0 : kHasMetadata);
+  char* p = dst + 8;
+  EncodeFixed<std::uint16_t>(p, flags);
+  EncodeFixed<std::uint16_t>(p + 2, static_cast<std::uint16_t>(event.tags.size()));
+  EncodeFixed<std::uint16_t>(p + 4, static_cast<std::uint16_t>(event.type.size()));
+  EncodeFixed<std::uint16_t>(
+      p + 6, static_cast<std::uint16_t>(event.stream ? event.stream->id.size() : 0));
+  EncodeFixed<std::uint32_t>(p + 8, static_cast<std::uint32_t>(event.data.size()));
+  p += 12;
+  if (event.stream) {
+    EncodeFixed<std::int64_t>(p, event.stream->version);
+    p += 8;
+  }
+  if (event.uuid) {
+    std::memcpy(p, event.uuid->data(), 16);
+    p += 16;
+  }
+  if (!event.metadata.empty()) {
+    EncodeFixed<std::uint32_t>(p, static_cast<std::uint32_t>(MetadataBlockSize(event.metadata)));
+    EncodeFixed<std::uint32_t>(p + 4, static_cast<std::uint32_t>(event.metadata.size()));
+    p += 8;
+    for (const auto& [key, value] : event.metadata) {
+      EncodeFixed<std::uint32_t>(p, static_cast<std::uint32_t>(key.size()));
+      p = Put(p + 4, key);
+      EncodeFixed<std::uint32_t>(p, static_cast<std::uint32_t>(value.size()));
+      p = Put(p + 4, value);
+    }
+  }
+  for (const std::string& tag : event.tags) {
+    EncodeFixed<std::uint16_t>(p, static_cast<std::uint16_t>(tag.size()));
+    p = Put(p + 2, tag);
+  }
+  p = Put(p, event.type);
+  if (event.stream) p = Put(p, event.stream->id);
+  p = Put(p, event.data);
+  auto length = static_cast<std::size_t>(p - dst);
+  EncodeFixed<std::uint32_t>(dst, static_cast<std::uint32_t>(length));
+  EncodeFixed<std::uint32_t>(dst + 4, EntryCheck(dst, length, position, salt));
+}
+
+Status ParseEventEntry(const char* src, std::size_t available, EventView* view,
+                       std::size_t* length) {
+  auto bad = [](const char* what) {
+    return Status::Corruption(std::string("event entry: ") + what);
+  };
+  if (available < kFixedPart) return bad("truncated header");
+  auto entry_length = DecodeFixed<std::uint32_t>(src);
+  if (entry_length < kFixedPart || entry_length > available) return bad("bad length");
+  Reader r(src + 8, entry_length - 8);
+  std::uint16_t flags, tag_count, type_length, stream_length;
+  std::uint32_t data_length;
+  r.Fixed(&flags);
+  r.Fixed(&tag_count);
+  r.Fixed(&type_length);
+  r.Fixed(&stream_length);
+  r.Fixed(&data_length);
+  if ((flags & ~(kHasStream | kHasUuid | kHasMetadata)) != 0) return bad("unknown flags");
+  if (type_length == 0) return bad("empty type");
+  *view = EventView{};
+  view->has_stream = (flags & kHasStream) != 0;
+  if (view->has_stream != (stream_length != 0)) return bad("stream flag and length disagree");
+  if (view->has_stream && !r.Fixed(&view->version)) return bad("truncated version");
+  if ((flags & kHasUuid) != 0 && !r.Take(16, &view->uuid)) return bad("truncated uuid");
+  if ((flags & kHasMetadata) != 0) {
+    std::uint32_t block_length;
+    if (!r.Fixed(&block_length) || !r.Bytes(block_length, &view->metadata)) {
+      return bad("truncated metadata");
+    }
+    Reader m(view->metadata.data(), view->metadata.size());
+    std::uint32_t count;
+    if (!m.Fixed(&count)) return bad("truncated metadata count");
+    for (std::uint32_t i = 0; i < count; ++i) {
+      std::uint32_t n;
+      std::string_view skipped;
+      for (int part = 0; part < 2; ++part) {
+        if (!m.Fixed(&n) || !m.Bytes(n, &skipped)) return bad("truncated metadata pair");
+      }
+    }
+    if (m.position() != view->metadata.data() + view->metadata.size()) {
+      return bad("metadata length disagrees with its pairs");
+    }
+  }
+  view->tag_count = tag_count;
+  view->tags = r.position();
+  for (std::uint16_t i = 0; i < tag_count; ++i) {
+    std::uint16_t n;
+    std::string_view tag;
+    if (!r.Fixed(&n) || !r.Bytes(n, &tag)) return bad("truncated tag");
+  }
+  if (!r.Bytes(type_length, &view->type) || !r.Bytes(stream_length, &view->stream_id) ||
+      !r.Bytes(data_length, &view->data)) {
+    return bad("truncated strings");
+  }
+  if (r.position() != src + entry_length) return bad("length disagrees with its fields");
+  *length = entry_length;
+  return Status::OK();
+}
+
+bool EventEntryCheckMatches(const char* src, std::size_t length, std::int64_t position,
+                            std::uint64_t salt) {
+  return DecodeFixed<std::uint32_t>(src + 4) == EntryCheck(src, length, position, salt);
+}
+
+Event ToEvent(const EventView& view) {
+  Event event;
+  event.type = view.type;
+  event.data = view.data;
+  event.tags.reserve(view.tag_count);
+  view.ForEachTag([&](std::string_view tag) { event.tags.emplace_back(tag); });
+  if (view.has_stream) event.stream = StreamVersion{std::string(view.stream_id), view.version};
+  if (view.uuid != nullptr) {
+    Uuid uuid;
+    std::memcpy(uuid.data(), view.uuid, 16);
+    event.uuid = uuid;
+  }
+  if (!view.metadata.empty()) {
+    const char* p = view.metadata.data() + 4;
+    auto count = DecodeFixed<std::uint32_t>(view.metadata.data());
+    for (std::uint32_t i = 0; i < count; ++i) {
+      auto key_length = DecodeFixed<std::uint32_t>(p);
+      std::string key(p + 4, key_length);
+      p += 4 + key_length;
+      auto value_length = DecodeFixed<std::uint32_t>(p);
+      event.metadata.emplace(std::move(key), std::string(p + 4, value_length));
+      p += 4 + value_length;
+    }
+  }
+  return event;
+}
+
+}  // namespace es

@@ -1,0 +1,90 @@
+// MemIndex: the in-memory indexes over the log (design.md §5): a dictionary and posting list per
+// tag, per type and per stream, a per-position type column, and per-application tracking maxima.
+// It answers which positions match a query; the events themselves are read from the log.
+//
+// One writer (holding the store's writer lock) adds events in position order; any number of
+// readers query concurrently. A reader passes the head it read (acquire) and sees exactly the
+// events at positions <= head: everything the writer added before publishing that head.
+#ifndef ES_ENGINE_INDEX_MEM_INDEX_H_
+#define ES_ENGINE_INDEX_MEM_INDEX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/index/dictionary.h"
+#include "engine/index/posting_list.h"
+#include "engine/index/segmented_vector.h"
+#include "es/query.h"
+
+namespace es {
+
+class MemIndex {
+ public:
+  struct Stream {
+    PostingList positions;
+    std::int64_t max_version = 0;     // writer only
+    bool versions_increasing = true;  // writer only: every version exceeded the previous ones
+  };
+
+  MemIndex() = default;
+  MemIndex(const MemIndex&) = delete;
+  MemIndex& operator=(const MemIndex&) = delete;
+
+  // ---- Writer ----
+
+  // Indexes the event at `position` (the next position). `stream_id` is null without a stream.
+  void AddEvent(std::int64_t position, std::string_view type,
+                std::span<const std::string_view> tags, const std::string_view* stream_id,
+                std::int64_t version);
+  void SetMaxTrackingId(std::string_view application_name, std::int64_t notification_id);
+
+  // ---- Readers (positions bounded by `head`) ----
+
+  // Appends to `out` (cleared first) the positions > after and <= head matching `query`, in
+  // ascending order without duplicates, at most `limit`.
+  void Match(const Query& query, std::int64_t after, std::int64_t head, std::int64_t limit,
+             std::vector<std::int64_t>* out) const;
+  // Whether any position > after and <= head matches `query` (the append-condition check).
+  bool AnyMatch(const Query& query, std::int64_t after, std::int64_t head) const;
+
+  // The stream's record, or null when no event of it is indexed.
+  const Stream* FindStream(std::string_view stream_id) const;
+  std::optional<std::int64_t> MaxTrackingId(std::string_view application_name) const;
+
+  // ---- Statistics (writer only) ----
+  std::size_t MemoryBytes() const;
+  std::size_t tag_count() const { return tags_.size(); }
+  std::size_t type_count() const { return types_.size(); }
+  std::size_t stream_count() const { return streams_.size(); }
+
+ private:
+  // Positions matching one item that has types or tags (or both).
+  void MatchItem(const QueryItem& item, std::int64_t after, std::int64_t head, std::int64_t limit,
+                 std::vector<std::int64_t>* out) const;
+  void MatchTypes(std::span<const std::uint32_t> type_ids, std::int64_t after, std::int64_t head,
+                  std::int64_t limit, std::vector<std::int64_t>* out) const;
+
+  Dictionary types_;
+  SegmentedVector<PostingList> type_postings_;
+  Dictionary tags_;
+  SegmentedVector<PostingList> tag_postings_;
+  Dictionary stream_ids_;
+  SegmentedVector<Stream> streams_;
+  SegmentedVector<std::uint32_t, 16> type_column_;  // type id of position p at p - 1
+
+  mutable std::shared_mutex tracking_latch_;
+  std::map<std::string, std::int64_t, std::less<>> max_tracking_;
+
+  std::size_t posting_bytes_ = 0;
+};
+
+}  // namespace es
+
+#endif  // ES_ENGINE_INDEX_MEM_INDEX_H_

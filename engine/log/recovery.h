@@ -1,0 +1,41 @@
+// Log recovery at open (docs/format.md, "Recovery"): walks every segment verifying frames, tells
+// a torn tail (cut) from corruption (Open fails naming the segment and offset).
+#ifndef ES_ENGINE_LOG_RECOVERY_H_
+#define ES_ENGINE_LOG_RECOVERY_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/format/frame.h"
+#include "engine/log/segment.h"
+#include "engine/log/store_meta.h"
+#include "es/env.h"
+#include "es/result.h"
+
+namespace es {
+
+struct RecoveredLog {
+  std::vector<std::unique_ptr<Segment>> segments;  // in log order; may be empty
+  std::int64_t next_position = 1;
+  std::uint64_t tail_offset = 0;  // where the next frame goes in segments.back()
+  std::uint64_t log_bytes = 0;    // bytes of valid frames in all segments
+  std::uint64_t torn_bytes = 0;   // nonzero bytes zeroed at the tail
+};
+
+// Called for each valid frame in log order; a non-OK status (the body does not parse) makes
+// recovery fail with Corruption at that frame.
+using FrameVisitor =
+    std::function<Status(Segment& segment, std::uint64_t frame_offset, const FrameHeader& header)>;
+
+// Recovers the log of the segments with the given base positions (ascending), for the store
+// described by `meta`.
+Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot& meta,
+                                const std::vector<std::int64_t>& segment_bases,
+                                const FrameVisitor& visit);
+
+}  // namespace es
+
+#endif  // ES_ENGINE_LOG_RECOVERY_H_

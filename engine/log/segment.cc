@@ -1,0 +1,139 @@
+#include "engine/log/segment.h"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "engine/util/coding.h"
+
+namespace es {
+namespace {
+
+std::string BaseName(std::int64_t base_position, const char* suffix) {
+  char name[40];
+  std::snprintf(name, sizeof(name), "%020lld%s", static_cast<long long>(base_position), suffix);
+  return name;
+}
+
+std::uint64_t IndexFileSize(std::uint32_t capacity) {
+  return kPositionIndexHeaderSize + std::uint64_t{capacity} * kPositionIndexEntrySize;
+}
+
+}  // namespace
+
+std::string Segment::FileName(std::int64_t base_position) {
+  return BaseName(base_position, ".seg");
+}
+std::string Segment::IndexFileName(std::int64_t base_position) {
+  return BaseName(base_position, ".pidx");
+}
+
+bool Segment::ParseFileName(const std::string& name, std::int64_t* base_position) {
+  if (name.size() != 24 || name.compare(20, 4, ".seg") != 0) return false;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, *base_position);
+  return ec == std::errc() && end == name.data() + 20 && *base_position >= 1;
+}
+
+Result<std::unique_ptr<Segment>> Segment::Create(Env* env, const std::string& dir,
+                                                 const SegmentHeader& header, std::uint64_t size) {
+  std::unique_ptr<Segment> segment(
+      new Segment(env, dir, dir + "/" + FileName(header.base_position)));
+  segment->header_ = header;
+  ES_ASSIGN_OR_RETURN(segment->file_,
+                      env->OpenFile(segment->path_, {.create = true, .writable = true}));
+  ES_RETURN_IF_ERROR(segment->file_->Truncate(0));
+  ES_RETURN_IF_ERROR(segment->file_->Allocate(size));
+  std::vector<char> block(kSegmentHeaderSize);
+  EncodeSegmentHeader(header, block.data());
+  ES_RETURN_IF_ERROR(segment->file_->Write(0, std::string_view(block.data(), block.size())));
+  ES_RETURN_IF_ERROR(segment->file_->Sync());
+  ES_ASSIGN_OR_RETURN(segment->map_, segment->file_->Map(size, /*writable=*/true));
+  ES_RETURN_IF_ERROR(segment->MapPositionIndex(/*recreate=*/true));
+  ES_RETURN_IF_ERROR(env->SyncDir(dir));
+  return segment;
+}
+
+Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& dir,
+                                               std::int64_t base_position) {
+  std::unique_ptr<Segment> segment(new Segment(env, dir, dir + "/" + FileName(base_position)));
+  ES_ASSIGN_OR_RETURN(segment->file_, env->OpenFile(segment->path_, {.writable = true}));
+  ES_ASSIGN_OR_RETURN(std::uint64_t size, segment->file_->Size());
+  if (size <= kSegmentHeaderSize) {
+    return Status::Corruption(segment->path_ + ": shorter than a segment header");
+  }
+  ES_ASSIGN_OR_RETURN(segment->map_, segment->file_->Map(size, /*writable=*/true));
+  ES_RETURN_IF_ERROR(
+      DecodeSegmentHeader(segment->map_->data(), &segment->header_).WithContext(segment->path_));
+  if (segment->header_.base_position != base_position) {
+    return Status::Corruption(segment->path_ + ": header names another base position");
+  }
+  return segment;
+}
+
+Status Segment::OpenPositionIndex() { return MapPositionIndex(/*recreate=*/false); }
+
+Status Segment::MapPositionIndex(bool recreate) {
+  std::string path = dir_ + "/" + IndexFileName(header_.base_position);
+  std::uint64_t want = IndexFileSize(header_.capacity_events);
+  ES_ASSIGN_OR_RETURN(index_file_, env_->OpenFile(path, {.create = true, .writable = true}));
+  ES_ASSIGN_OR_RETURN(std::uint64_t size, index_file_->Size());
+  std::vector<char> expected(kPositionIndexHeaderSize);
+  EncodePositionIndexHeader({header_.base_position, header_.salt, header_.capacity_events},
+                            expected.data());
+  if (!recreate && size == want) {
+    std::vector<char> actual(kPositionIndexHeaderSize);
+    ES_RETURN_IF_ERROR(index_file_->Read(0, actual.size(), actual.data()));
+    recreate = actual != expected;
+  } else {
+    recreate = true;
+  }
+  if (recreate) {
+    ES_RETURN_IF_ERROR(index_file_->Truncate(0));
+    ES_RETURN_IF_ERROR(index_file_->Allocate(want));
+    ES_RETURN_IF_ERROR(index_file_->Write(0, std::string_view(expected.data(), expected.size())));
+  }
+  ES_ASSIGN_OR_RETURN(index_map_, index_file_->Map(want, /*writable=*/true));
+  return Status::OK();
+}
+
+char* Segment::IndexSlot(std::int64_t position) const {
+  return index_map_->data() + kPositionIndexHeaderSize +
+         static_cast<std::uint64_t>(position - header_.base_position) * kPositionIndexEntrySize;
+}
+
+void Segment::SetIndexEntry(std::int64_t position, std::uint32_t frame_offset,
+                            std::uint32_t entry_offset) {
+  char* slot = IndexSlot(position);
+  EncodeFixed<std::uint32_t>(slot, frame_offset);
+  EncodeFixed<std::uint32_t>(slot + 4, entry_offset);
+}
+
+void Segment::GetIndexEntry(std::int64_t position, std::uint32_t* frame_offset,
+                            std::uint32_t* entry_offset) const {
+  const char* slot = IndexSlot(position);
+  *frame_offset = DecodeFixed<std::uint32_t>(slot);
+  *entry_offset = DecodeFixed<std::uint32_t>(slot + 4);
+}
+
+Status Segment::ReadEvent(std::int64_t position, EventView* view) const {
+  std::uint32_t frame_offset, entry_offset;
+  GetIndexEntry(position, &frame_offset, &entry_offset);
+  if (entry_offset < kSegmentHeaderSize || entry_offset >= size()) {
+    return Status::Corruption(path_ + ": position index entry out of range for position " +
+                              std::to_string(position));
+  }
+  std::size_t length;
+  Status s = ParseEventEntry(data() + entry_offset, size() - entry_offset, view, &length);
+  if (!s.ok() || !EventEntryCheckMatches(data() + entry_offset, length, position, header_.salt)) {
+    return Status::Corruption(path_ + ": event at position " + std::to_string(position) +
+                              " does not verify at offset " + std::to_string(entry_offset));
+  }
+  return Status::OK();
+}
+
+Status Segment::Sync(std::uint64_t begin, std::uint64_t end) {
+  return map_->Sync(begin, end - begin);
+}
+
+}  // namespace es

@@ -1,0 +1,77 @@
+// Segment: one segment file of the log, mapped whole, with its position index (docs/format.md).
+//
+// The writer encodes frames directly into the mapping (no system call per write unless it
+// syncs); readers decode events from it through the position index.
+#ifndef ES_ENGINE_LOG_SEGMENT_H_
+#define ES_ENGINE_LOG_SEGMENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/format/event_entry.h"
+#include "engine/format/file_headers.h"
+#include "es/env.h"
+#include "es/result.h"
+
+namespace es {
+
+class Segment {
+ public:
+  // "<base, 20 digits>.seg" and ".pidx".
+  static std::string FileName(std::int64_t base_position);
+  static std::string IndexFileName(std::int64_t base_position);
+  // Parses a segment file name; false for any other name.
+  static bool ParseFileName(const std::string& name, std::int64_t* base_position);
+
+  // Creates a segment of `size` bytes with `header`, and its position index: both files are
+  // written, the segment synced, and `dir` synced.
+  static Result<std::unique_ptr<Segment>> Create(Env* env, const std::string& dir,
+                                                 const SegmentHeader& header, std::uint64_t size);
+
+  // Opens and maps an existing segment; Corruption when its header is invalid. The position
+  // index is opened by OpenPositionIndex.
+  static Result<std::unique_ptr<Segment>> Open(Env* env, const std::string& dir,
+                                               std::int64_t base_position);
+
+  // Opens the position index, recreating it (zeroed) when it is missing, the wrong size or its
+  // header does not match this segment. Its entries are checked by recovery.
+  Status OpenPositionIndex();
+
+  const SegmentHeader& header() const { return header_; }
+  const std::string& path() const { return path_; }
+  char* data() { return map_->data(); }
+  const char* data() const { return map_->data(); }
+  std::uint64_t size() const { return map_->size(); }
+
+  // Position index entries, for positions base .. base + capacity - 1.
+  void SetIndexEntry(std::int64_t position, std::uint32_t frame_offset, std::uint32_t entry_offset);
+  void GetIndexEntry(std::int64_t position, std::uint32_t* frame_offset,
+                     std::uint32_t* entry_offset) const;
+
+  // Decodes the event at `position` (which this segment holds, per the index) into `view`,
+  // verifying its entry check. Corruption when the index or the entry is wrong.
+  Status ReadEvent(std::int64_t position, EventView* view) const;
+
+  // Makes the bytes [begin, end) written through the mapping durable.
+  Status Sync(std::uint64_t begin, std::uint64_t end);
+
+ private:
+  Segment(Env* env, std::string dir, std::string path)
+      : env_(env), dir_(std::move(dir)), path_(std::move(path)) {}
+  Status MapPositionIndex(bool recreate);
+  char* IndexSlot(std::int64_t position) const;
+
+  Env* env_;
+  std::string dir_;
+  std::string path_;
+  SegmentHeader header_;
+  std::unique_ptr<File> file_;
+  std::unique_ptr<MappedRegion> map_;
+  std::unique_ptr<File> index_file_;
+  std::unique_ptr<MappedRegion> index_map_;
+};
+
+}  // namespace es
+
+#endif  // ES_ENGINE_LOG_SEGMENT_H_

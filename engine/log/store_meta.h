@@ -1,0 +1,32 @@
+// store.meta: the store id and the writer epoch, in two checksummed slots (docs/format.md).
+#ifndef ES_ENGINE_LOG_STORE_META_H_
+#define ES_ENGINE_LOG_STORE_META_H_
+
+#include <string>
+
+#include "engine/format/file_headers.h"
+#include "es/env.h"
+#include "es/result.h"
+
+namespace es {
+
+inline constexpr char kStoreMetaName[] = "store.meta";
+
+struct StoreMeta {
+  MetaSlot slot;  // the current slot
+  int index = 0;  // which slot it is: 0 (A) or 1 (B)
+};
+
+// Creates store.meta for a new store (generation 1, epoch 1) durably.
+Result<StoreMeta> CreateStoreMeta(Env* env, const std::string& dir);
+
+// Reads the current slot: the valid one with the larger generation. Corruption when neither is
+// valid.
+Result<StoreMeta> ReadStoreMeta(Env* env, const std::string& dir);
+
+// Durably writes the other slot with the next generation and writer epoch.
+Result<StoreMeta> BumpStoreMeta(Env* env, const std::string& dir, const StoreMeta& current);
+
+}  // namespace es
+
+#endif  // ES_ENGINE_LOG_STORE_META_H_

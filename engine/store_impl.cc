@@ -1,0 +1,422 @@
+#include "engine/store_impl.h"
+
+#include <algorithm>
+#include <limits>
+#include <string_view>
+
+#include "engine/format/event_entry.h"
+#include "engine/format/frame.h"
+#include "engine/util/coding.h"
+
+namespace es {
+namespace {
+
+constexpr char kLockName[] = "LOCK";
+constexpr std::uint64_t kMinSegmentBytes = 64 * 1024;
+constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 32;
+
+Status ValidateOptions(const Options& o) {
+  if (o.segment_bytes < kMinSegmentBytes || o.segment_bytes > kMaxSegmentBytes) {
+    return Status::InvalidArgument("segment_bytes must be between 64 KiB and 4 GiB");
+  }
+  if (o.segment_events == 0) return Status::InvalidArgument("segment_events must be at least 1");
+  if (o.max_write_bytes < kFrameMinLength ||
+      o.max_write_bytes > o.segment_bytes - kSegmentHeaderSize) {
+    return Status::InvalidArgument(
+        "max_write_bytes must be at least 64 and leave a segment header's room in a segment");
+  }
+  if (o.max_write_events == 0 || o.max_write_events > o.segment_events) {
+    return Status::InvalidArgument("max_write_events must be between 1 and segment_events");
+  }
+  return Status::OK();
+}
+
+bool HasSuffix(const std::string& name, std::string_view suffix) {
+  return name.size() >= suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Tags of an event as views, reusing one buffer per thread.
+std::span<const std::string_view> TagViews(const std::vector<std::string>& tags) {
+  thread_local std::vector<std::string_view> views;
+  views.assign(tags.begin(), tags.end());
+  return views;
+}
+
+std::span<const std::string_view> TagViews(const EventView& event) {
+  thread_local std::vector<std::string_view> views;
+  views.clear();
+  event.ForEachTag([](std::string_view tag) { views.push_back(tag); });
+  return views;
+}
+
+Status ValidateReadBounds(std::optional<std::int64_t> after, std::optional<std::int64_t> limit) {
+  if (after && *after < 0) return Status::InvalidArgument("after must not be negative");
+  if (limit && *limit < 0) return Status::InvalidArgument("limit must not be negative");
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_view dir) {
+  return StoreImpl::Open(options, dir);
+}
+
+Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::string_view dir_view) {
+  ES_RETURN_IF_ERROR(ValidateOptions(options));
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  std::string dir(dir_view);
+  if (dir.empty()) return Status::InvalidArgument("store directory name is empty");
+  if (!env->FileExists(dir)) {
+    if (!options.create_if_missing)
+      return Status::NotFound(dir + ": no store (create_if_missing is off)");
+    ES_RETURN_IF_ERROR(env->CreateDir(dir));
+  }
+  std::unique_ptr<StoreImpl> store(new StoreImpl(options, env, dir));
+  ES_ASSIGN_OR_RETURN(store->lock_, env->LockFile(dir + "/" + kLockName));
+
+  // Classify the directory's files: anything unknown is an error, temporaries are removed.
+  ES_ASSIGN_OR_RETURN(std::vector<std::string> children, env->GetChildren(dir));
+  std::vector<std::int64_t> bases;
+  std::vector<std::string> index_files;
+  bool has_meta = false;
+  for (const std::string& name : children) {
+    std::int64_t base;
+    if (name == kLockName) continue;
+    if (name == kStoreMetaName) {
+      has_meta = true;
+    } else if (Segment::ParseFileName(name, &base)) {
+      bases.push_back(base);
+    } else if (HasSuffix(name, ".pidx") && name.size() == 25) {
+      index_files.push_back(name);
+    } else if (HasSuffix(name, ".tmp")) {
+      ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + name));
+    } else {
+      return Status::Corruption(dir + ": unexpected file '" + name + "' in a store directory");
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+
+  StoreMeta meta;
+  if (has_meta) {
+    if (options.error_if_exists) return Status::InvalidArgument(dir + ": store exists");
+    ES_ASSIGN_OR_RETURN(meta, ReadStoreMeta(env, dir));
+  } else {
+    if (!bases.empty()) return Status::Corruption(dir + ": segments without store.meta");
+    ES_ASSIGN_OR_RETURN(meta, CreateStoreMeta(env, dir));
+  }
+
+  StoreImpl* s = store.get();
+  ES_ASSIGN_OR_RETURN(RecoveredLog log,
+                      RecoverLog(env, dir, meta.slot, bases,
+                                 [s](Segment& segment, std::uint64_t offset, const FrameHeader& h) {
+                                   return s->IndexRecoveredFrame(segment, offset, h);
+                                 }));
+  ES_ASSIGN_OR_RETURN(store->meta_, BumpStoreMeta(env, dir, meta));
+
+  // Position index files whose segment is gone are stale derived data.
+  for (const std::string& name : index_files) {
+    bool live = std::any_of(log.segments.begin(), log.segments.end(), [&](const auto& segment) {
+      return Segment::IndexFileName(segment->header().base_position) == name;
+    });
+    if (!live) ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + name));
+  }
+
+  store->next_position_ = log.next_position;
+  store->tail_offset_ = log.tail_offset;
+  store->log_bytes_ = log.log_bytes;
+  for (auto& segment : log.segments) store->PublishSegment(std::move(segment));
+  if (store->owned_segments_.empty()) ES_RETURN_IF_ERROR(store->Roll());
+  store->head_.store(store->next_position_ - 1, std::memory_order_release);
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status StoreImpl::IndexRecoveredFrame(Segment& segment, std::uint64_t frame_offset,
+                                      const FrameHeader& header) {
+  const char* frame = segment.data() + frame_offset;
+  return ParseFrameBody(
+      frame, header, segment.header().salt,
+      [&](const EventView& event, std::size_t entry_offset, std::int64_t position) {
+        index_.AddEvent(position, event.type, TagViews(event),
+                        event.has_stream ? &event.stream_id : nullptr, event.version);
+        auto want_frame = static_cast<std::uint32_t>(frame_offset);
+        auto want_entry = static_cast<std::uint32_t>(frame_offset + entry_offset);
+        std::uint32_t have_frame, have_entry;
+        segment.GetIndexEntry(position, &have_frame, &have_entry);
+        if (have_frame != want_frame || have_entry != want_entry) {
+          segment.SetIndexEntry(position, want_frame, want_entry);
+        }
+      },
+      [&](const TrackingView& tracking) {
+        std::optional<std::int64_t> max = index_.MaxTrackingId(tracking.application_name);
+        if (!max || tracking.notification_id > *max) {
+          index_.SetMaxTrackingId(tracking.application_name, tracking.notification_id);
+        }
+      });
+}
+
+void StoreImpl::PublishSegment(std::unique_ptr<Segment> segment) {
+  segments_.EmplaceBack() = segment.get();
+  owned_segments_.push_back(std::move(segment));
+  segment_count_.store(owned_segments_.size(), std::memory_order_release);
+}
+
+Status StoreImpl::Roll() {
+  SegmentHeader header;
+  header.store_id = meta_.slot.store_id;
+  env_->RandomBytes(&header.salt, sizeof(header.salt));
+  header.base_position = next_position_;
+  header.writer_epoch = meta_.slot.writer_epoch;
+  header.created_us = env_->NowMicros();
+  header.capacity_events = options_.segment_events;
+  ES_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment,
+                      Segment::Create(env_, dir_, header, options_.segment_bytes));
+  PublishSegment(std::move(segment));
+  tail_offset_ = kSegmentHeaderSize;
+  return Status::OK();
+}
+
+const Segment* StoreImpl::SegmentFor(std::int64_t position) const {
+  std::size_t lo = 0;
+  std::size_t hi = segment_count_.load(std::memory_order_acquire);
+  // The last segment whose base is <= position.
+  while (hi - lo > 1) {
+    std::size_t mid = lo + (hi - lo) / 2;
+    if (segments_[mid]->header().base_position <= position) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  return segments_[lo];
+}
+
+Result<SequencedEvent> StoreImpl::ReadEventAt(std::int64_t position) const {
+  EventView view;
+  ES_RETURN_IF_ERROR(SegmentFor(position)->ReadEvent(position, &view));
+  return SequencedEvent{position, ToEvent(view)};
+}
+
+Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
+  // Everything that does not depend on the store's state is checked before taking the lock.
+  if (request.events.empty() && request.tracking == nullptr) {
+    return Status::InvalidArgument("write of no events and no tracking record");
+  }
+  if (request.events.size() > options_.max_write_events) {
+    return Status::InvalidArgument("write of " + std::to_string(request.events.size()) +
+                                   " events exceeds max_write_events");
+  }
+  std::size_t body_length = 0;
+  for (std::size_t i = 0; i < request.events.size(); ++i) {
+    std::size_t size;
+    ES_RETURN_IF_ERROR(
+        EventEntrySize(request.events[i], &size).WithContext("event " + std::to_string(i)));
+    body_length += size;
+  }
+  if (request.tracking != nullptr) {
+    if (request.tracking->application_name.empty()) {
+      return Status::InvalidArgument("tracking application name is empty");
+    }
+    if (request.tracking->application_name.size() > kMaxShortString) {
+      return Status::InvalidArgument("tracking application name is longer than 65535 bytes");
+    }
+    body_length += TrackingEntrySize(*request.tracking);
+  }
+  if (request.condition != nullptr && request.condition->after && *request.condition->after < 0) {
+    return Status::InvalidArgument("condition after must not be negative");
+  }
+  const std::size_t frame_length = FrameLength(body_length);
+  if (frame_length > options_.max_write_bytes) {
+    return Status::InvalidArgument("write of " + std::to_string(frame_length) +
+                                   " bytes exceeds max_write_bytes");
+  }
+  const Durability durability = request.options.durability.value_or(options_.durability);
+  const auto count = static_cast<std::uint32_t>(request.events.size());
+
+  std::lock_guard lock(write_mutex_);
+  if (!poisoned_.ok()) return poisoned_;
+  const std::int64_t head = next_position_ - 1;
+  if (request.condition != nullptr) {
+    std::int64_t after = request.condition->after.value_or(0);
+    if (index_.AnyMatch(request.condition->fail_if_events_match, after, head)) {
+      return Status::ConditionFailed("an event after position " + std::to_string(after) +
+                                     " matches the append condition");
+    }
+  }
+  ES_RETURN_IF_ERROR(CheckStreams(request.events, head));
+  if (request.tracking != nullptr) {
+    std::optional<std::int64_t> max = index_.MaxTrackingId(request.tracking->application_name);
+    if (max && request.tracking->notification_id <= *max) {
+      return Status::IntegrityError(
+          "tracking id " + std::to_string(request.tracking->notification_id) + " of application '" +
+          request.tracking->application_name + "' is not greater than its recorded maximum " +
+          std::to_string(*max));
+    }
+  }
+
+  Segment* segment = owned_segments_.back().get();
+  if (tail_offset_ + frame_length > segment->size() ||
+      static_cast<std::uint64_t>(next_position_ - segment->header().base_position) + count >
+          segment->header().capacity_events) {
+    ES_RETURN_IF_ERROR(Roll());
+    segment = owned_segments_.back().get();
+  }
+
+  // Encode the frame in place: entries, then header and seal.
+  const std::uint64_t salt = segment->header().salt;
+  char* frame = segment->data() + tail_offset_;
+  std::size_t entry_offset = kFrameHeaderSize;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const Event& event = request.events[i];
+    std::int64_t position = next_position_ + i;
+    EncodeEventEntry(event, position, salt, frame + entry_offset);
+    segment->SetIndexEntry(position, static_cast<std::uint32_t>(tail_offset_),
+                           static_cast<std::uint32_t>(tail_offset_ + entry_offset));
+    entry_offset += DecodeFixed<std::uint32_t>(frame + entry_offset);
+  }
+  if (request.tracking != nullptr) EncodeTrackingEntry(*request.tracking, frame + entry_offset);
+  FrameHeader header;
+  header.length = static_cast<std::uint32_t>(frame_length);
+  header.first_position = next_position_;
+  header.event_count = count;
+  header.tracking_count = request.tracking != nullptr ? 1 : 0;
+  header.body_length = static_cast<std::uint32_t>(body_length);
+  header.commit_time_us = env_->NowMicros();
+  header.writer_epoch = meta_.slot.writer_epoch;
+  EncodeFrameHeader(header, frame);
+  SealFrame(frame, salt);
+  if (durability == Durability::kSync) {
+    Status s = segment->Sync(tail_offset_, tail_offset_ + frame_length);
+    if (!s.ok()) {
+      // The kernel may have dropped the dirty pages: nothing written since can be trusted until
+      // recovery reads back what is really on disk.
+      poisoned_ =
+          Status::Poisoned("sync failed, the store refuses writes until reopened: " + s.ToString());
+      return poisoned_;
+    }
+  }
+
+  // Publish: index, then the head readers acquire.
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const Event& event = request.events[i];
+    std::string_view stream_id = event.stream ? std::string_view(event.stream->id) : "";
+    index_.AddEvent(next_position_ + i, event.type, TagViews(event.tags),
+                    event.stream ? &stream_id : nullptr, event.stream ? event.stream->version : 0);
+  }
+  if (request.tracking != nullptr) {
+    index_.SetMaxTrackingId(request.tracking->application_name, request.tracking->notification_id);
+  }
+  tail_offset_ += frame_length;
+  log_bytes_ += frame_length;
+  next_position_ += count;
+  head_.store(next_position_ - 1, std::memory_order_release);
+  return count > 0 ? next_position_ - 1 : std::int64_t{0};
+}
+
+Status StoreImpl::CheckStreams(std::span<const Event> events, std::int64_t head) const {
+  std::vector<std::pair<std::string_view, std::int64_t>> keys;
+  for (const Event& event : events) {
+    if (!event.stream) continue;
+    keys.emplace_back(event.stream->id, event.stream->version);
+    ES_RETURN_IF_ERROR(CheckVersionFree(event.stream->id, event.stream->version, head));
+  }
+  std::sort(keys.begin(), keys.end());
+  auto repeated = std::adjacent_find(keys.begin(), keys.end());
+  if (repeated != keys.end()) {
+    return Status::IntegrityError("stream '" + std::string(repeated->first) + "' version " +
+                                  std::to_string(repeated->second) + " appears twice in the write");
+  }
+  return Status::OK();
+}
+
+Status StoreImpl::CheckVersionFree(std::string_view stream_id, std::int64_t version,
+                                   std::int64_t head) const {
+  const MemIndex::Stream* stream = index_.FindStream(stream_id);
+  if (stream == nullptr || version > stream->max_version) return Status::OK();
+  auto conflict = [&] {
+    return Status::IntegrityError("stream '" + std::string(stream_id) + "' already has version " +
+                                  std::to_string(version));
+  };
+  if (version == stream->max_version) return conflict();
+  // A version below the maximum: look through the stream's events in the log.
+  for (PostingList::Cursor c(stream->positions, stream->positions.size());
+       c.Valid() && c.position() <= head; c.Next()) {
+    EventView view;
+    ES_RETURN_IF_ERROR(SegmentFor(c.position())->ReadEvent(c.position(), &view));
+    if (view.version == version) return conflict();
+  }
+  return Status::OK();
+}
+
+Result<ReadResult> StoreImpl::Read(const Query& query, const ReadOptions& options) {
+  ES_RETURN_IF_ERROR(ValidateReadBounds(options.after, options.limit));
+  const std::int64_t head = head_.load(std::memory_order_acquire);
+  ReadResult result;
+  thread_local std::vector<std::int64_t> positions;
+  index_.Match(query, options.after.value_or(0), head,
+               options.limit.value_or(std::numeric_limits<std::int64_t>::max()), &positions);
+  result.events.reserve(positions.size());
+  for (std::int64_t position : positions) {
+    ES_ASSIGN_OR_RETURN(SequencedEvent event, ReadEventAt(position));
+    result.events.push_back(std::move(event));
+  }
+  if (options.limit) {
+    if (!positions.empty()) result.head = positions.back();
+  } else if (head > 0) {
+    result.head = head;
+  }
+  return result;
+}
+
+Result<std::vector<SequencedEvent>> StoreImpl::ReadStream(std::string_view stream_id,
+                                                          const SelectEventsOptions& options) {
+  ES_RETURN_IF_ERROR(ValidateReadBounds(std::nullopt, options.limit));
+  const std::int64_t head = head_.load(std::memory_order_acquire);
+  std::vector<SequencedEvent> events;
+  const MemIndex::Stream* stream = index_.FindStream(stream_id);
+  if (stream == nullptr) return events;
+  for (PostingList::Cursor c(stream->positions, stream->positions.size());
+       c.Valid() && c.position() <= head; c.Next()) {
+    ES_ASSIGN_OR_RETURN(SequencedEvent event, ReadEventAt(c.position()));
+    std::int64_t version = event.event.stream->version;
+    if ((options.gt && version <= *options.gt) || (options.lte && version > *options.lte)) continue;
+    events.push_back(std::move(event));
+  }
+  auto by_version = [&](const SequencedEvent& a, const SequencedEvent& b) {
+    return options.desc ? a.event.stream->version > b.event.stream->version
+                        : a.event.stream->version < b.event.stream->version;
+  };
+  if (!std::is_sorted(events.begin(), events.end(), by_version)) {
+    std::sort(events.begin(), events.end(), by_version);
+  }
+  if (options.limit && static_cast<std::int64_t>(events.size()) > *options.limit) {
+    events.resize(static_cast<std::size_t>(*options.limit));
+  }
+  return events;
+}
+
+Result<std::optional<std::int64_t>> StoreImpl::Head() {
+  std::int64_t head = head_.load(std::memory_order_acquire);
+  return head > 0 ? std::optional<std::int64_t>(head) : std::nullopt;
+}
+
+Result<std::optional<std::int64_t>> StoreImpl::MaxTrackingId(std::string_view application_name) {
+  return index_.MaxTrackingId(application_name);
+}
+
+StoreInfo StoreImpl::Info() {
+  std::lock_guard lock(write_mutex_);
+  StoreInfo info;
+  if (next_position_ > 1) info.head = next_position_ - 1;
+  info.writer_epoch = meta_.slot.writer_epoch;
+  info.segment_count = owned_segments_.size();
+  info.log_bytes = log_bytes_;
+  info.index_bytes = index_.MemoryBytes();
+  info.tag_count = index_.tag_count();
+  info.type_count = index_.type_count();
+  info.stream_count = index_.stream_count();
+  info.io_backend = "mmap";
+  return info;
+}
+
+}  // namespace es

@@ -1,0 +1,362 @@
+// Engine tests: persistence, segment rolling, recovery from torn and corrupt logs, position-index
+// repair, locking and input validation. Recorder semantics are covered by tests/conformance.
+#include "es/store.h"
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+
+#include "engine/format/file_headers.h"
+#include "engine/log/segment.h"
+#include "engine/testing/test_dir.h"
+#include "engine/util/coding.h"
+
+namespace es {
+namespace {
+
+using testing::MakeEvent;
+
+constexpr char kDir[] = "/store";
+
+struct MemStore {
+  std::unique_ptr<Env> env = NewMemEnv();
+  Options options;
+
+  MemStore() {
+    options.env = env.get();
+    options.durability = Durability::kNone;
+  }
+  Result<std::unique_ptr<Store>> Open() { return Store::Open(options, kDir); }
+  std::unique_ptr<Store> OpenOk() {
+    auto store = Open();
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    return std::move(store).value();
+  }
+  std::string SegmentPath(std::int64_t base = 1) const {
+    return std::string(kDir) + "/" + Segment::FileName(base);
+  }
+  std::string IndexPath(std::int64_t base = 1) const {
+    return std::string(kDir) + "/" + Segment::IndexFileName(base);
+  }
+};
+
+// Offsets of the frames of a segment image, in order.
+std::vector<std::uint64_t> FrameOffsets(const std::string& segment) {
+  std::vector<std::uint64_t> offsets;
+  std::uint64_t offset = kSegmentHeaderSize;
+  while (offset + 4 <= segment.size()) {
+    auto length = DecodeFixed<std::uint32_t>(segment.data() + offset);
+    if (length == 0) break;
+    offsets.push_back(offset);
+    offset += length;
+  }
+  return offsets;
+}
+
+std::int64_t AppendOk(Store& store, std::vector<Event> events) {
+  auto position = store.Append(events, std::nullopt);
+  REQUIRE_MESSAGE(position.ok(), position.status().ToString());
+  return *position;
+}
+
+std::vector<std::int64_t> AllPositions(Store& store) {
+  auto result = store.Read(Query{}, {});
+  REQUIRE(result.ok());
+  std::vector<std::int64_t> positions;
+  for (const auto& e : result->events) positions.push_back(e.position);
+  return positions;
+}
+
+std::vector<std::int64_t> Range(std::int64_t first, std::int64_t last) {
+  std::vector<std::int64_t> v;
+  for (std::int64_t p = first; p <= last; ++p) v.push_back(p);
+  return v;
+}
+
+// Three frames: positions 1, 2-3, 4.
+void WriteThreeFrames(MemStore& m) {
+  auto store = m.OpenOk();
+  AppendOk(*store, {MakeEvent("A", {"x"}, "one")});
+  AppendOk(*store, {MakeEvent("B", {"x", "y"}, "two"), MakeEvent("C", {}, "three")});
+  AppendOk(*store, {MakeEvent("D", {"y"}, "four")});
+}
+
+TEST_CASE("store: events survive close and reopen with every field") {
+  MemStore m;
+  Event full = MakeEvent("T", {"b", "a", "b"}, std::string("\0bin\xff", 5));
+  full.stream = StreamVersion{"stream-1", 7};
+  full.uuid = Uuid{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  full.metadata = {{"k", "v"}, {"", "empty key"}};
+  {
+    auto store = m.OpenOk();
+    CHECK(AppendOk(*store, {full, MakeEvent("U", {})}) == 2);
+  }
+  auto store = m.OpenOk();
+  auto result = store->Read(Query{}, {});
+  REQUIRE(result.ok());
+  REQUIRE(result->events.size() == 2);
+  CHECK(result->events[0].event == full);
+  CHECK(result->events[1].position == 2);
+  CHECK(result->head == 2);
+  CHECK(AppendOk(*store, {MakeEvent("V", {})}) == 3);
+}
+
+TEST_CASE("store: the writer epoch is bumped durably on every open") {
+  MemStore m;
+  std::uint64_t first = m.OpenOk()->Info().writer_epoch;
+  CHECK(m.OpenOk()->Info().writer_epoch == first + 1);
+  CHECK(m.OpenOk()->Info().writer_epoch == first + 2);
+}
+
+TEST_CASE("store: a second opener is refused while the first is open") {
+  SUBCASE("memory env") {
+    MemStore m;
+    auto first = m.OpenOk();
+    auto second = m.Open();
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.status().IsLocked());
+    first.reset();
+    CHECK(m.Open().ok());
+  }
+  SUBCASE("posix env") {
+    testing::TempDir dir;
+    Options options;
+    options.durability = Durability::kNone;
+    auto first = Store::Open(options, dir.path() + "/s");
+    REQUIRE(first.ok());
+    auto second = Store::Open(options, dir.path() + "/s");
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.status().IsLocked());
+    CHECK(second.status().message().find("LOCK") != std::string::npos);
+  }
+}
+
+TEST_CASE("store: durable appends on the POSIX env survive reopen") {
+  testing::TempDir dir;
+  Options options;  // durability sync
+  {
+    auto store = Store::Open(options, dir.path() + "/s");
+    REQUIRE(store.ok());
+    for (int i = 0; i < 5; ++i) AppendOk(**store, {MakeEvent("T", {"t" + std::to_string(i)})});
+  }
+  auto store = Store::Open(options, dir.path() + "/s");
+  REQUIRE(store.ok());
+  CHECK(AllPositions(**store) == Range(1, 5));
+}
+
+TEST_CASE("store: segments roll at the size and event caps and reopen intact") {
+  MemStore m;
+  m.options.segment_bytes = 64 * 1024;
+  m.options.max_write_bytes = 32 * 1024;
+  SUBCASE("event cap") { m.options.segment_events = 7; }
+  SUBCASE("size cap") { m.options.segment_events = 1000; }
+  m.options.max_write_events = std::min<std::uint32_t>(m.options.segment_events, 5);
+  std::string data(1000, 'd');
+  {
+    auto store = m.OpenOk();
+    for (int i = 0; i < 60; ++i) {
+      int n = 1 + i % static_cast<int>(m.options.max_write_events);
+      std::vector<Event> events(n, MakeEvent("T", {"tag" + std::to_string(i % 3)}, data));
+      AppendOk(*store, events);
+    }
+    CHECK(store->Info().segment_count > 2);
+  }
+  auto store = m.OpenOk();
+  auto head = store->Head();
+  REQUIRE(head.ok());
+  REQUIRE(head->has_value());
+  CHECK(AllPositions(*store) == Range(1, **head));
+  auto tagged = store->Read(Query{{testing::Item({}, {"tag1"})}}, {});
+  REQUIRE(tagged.ok());
+  for (const auto& e : tagged->events) CHECK(e.event.tags == std::vector<std::string>{"tag1"});
+}
+
+TEST_CASE("recovery: a torn last frame is cut at every byte offset") {
+  MemStore m;
+  WriteThreeFrames(m);
+  const testing::DirImage image = testing::ReadDir(m.env.get(), kDir);
+  const std::string& segment = image.at(Segment::FileName(1));
+  const std::vector<std::uint64_t> frames = FrameOffsets(segment);
+  REQUIRE(frames.size() == 3);
+  const std::uint64_t last = frames[2];
+  const std::uint64_t end = last + DecodeFixed<std::uint32_t>(segment.data() + last);
+  for (char filler : {'\0', '\x5a'}) {
+    for (std::uint64_t cut = last; cut < end; ++cut) {
+      CAPTURE(cut);
+      CAPTURE(static_cast<int>(filler));
+      if (segment.find_first_not_of(filler, cut) >= end) continue;  // nothing would change
+      testing::DirImage torn = image;
+      std::string& bytes = torn[Segment::FileName(1)];
+      std::memset(bytes.data() + cut, filler, end - cut);
+      testing::WriteDir(m.env.get(), kDir, torn);
+      {
+        auto store = m.OpenOk();
+        CHECK(AllPositions(*store) == Range(1, 3));
+        CHECK(AppendOk(*store, {MakeEvent("E", {"z"}, "five")}) == 4);
+      }
+      auto store = m.OpenOk();
+      auto result = store->Read(Query{}, {.after = 3, .limit = std::nullopt});
+      REQUIRE(result.ok());
+      REQUIRE(result->events.size() == 1);
+      CHECK(result->events[0].event.data == "five");
+    }
+  }
+}
+
+TEST_CASE("recovery: a bit flip before the last valid frame fails Open naming segment and offset") {
+  MemStore m;
+  WriteThreeFrames(m);
+  const testing::DirImage image = testing::ReadDir(m.env.get(), kDir);
+  const std::vector<std::uint64_t> frames = FrameOffsets(image.at(Segment::FileName(1)));
+  for (std::uint64_t victim : {frames[0] + 20, frames[1] + 60, frames[1] + 4}) {
+    CAPTURE(victim);
+    testing::WriteDir(m.env.get(), kDir, image);
+    std::string byte = image.at(Segment::FileName(1)).substr(victim, 1);
+    byte[0] = static_cast<char>(byte[0] ^ 0x10);
+    testing::PatchFile(m.env.get(), m.SegmentPath(), victim, byte);
+    const std::string before = testing::ReadFile(m.env.get(), m.SegmentPath());
+    auto store = m.Open();
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.status().IsCorruption());
+    std::uint64_t bad_frame = victim < frames[1] ? frames[0] : frames[1];
+    CHECK(store.status().message().find(Segment::FileName(1)) != std::string::npos);
+    CHECK(store.status().message().find("offset " + std::to_string(bad_frame)) !=
+          std::string::npos);
+    CHECK(testing::ReadFile(m.env.get(), m.SegmentPath()) == before);
+  }
+}
+
+TEST_CASE("recovery: a bit flip in the tail frame cuts it") {
+  MemStore m;
+  WriteThreeFrames(m);
+  const std::vector<std::uint64_t> frames =
+      FrameOffsets(testing::ReadFile(m.env.get(), m.SegmentPath()));
+  testing::PatchFile(m.env.get(), m.SegmentPath(), frames[2] + 50, "\x7f");
+  auto store = m.OpenOk();
+  CHECK(AllPositions(*store) == Range(1, 3));
+}
+
+TEST_CASE("recovery: a bad frame in a full segment followed by a later segment is corruption") {
+  MemStore m;
+  m.options.segment_events = 2;
+  m.options.max_write_events = 2;
+  {
+    auto store = m.OpenOk();
+    for (int i = 0; i < 3; ++i) AppendOk(*store, {MakeEvent("T", {}, "x"), MakeEvent("T", {})});
+  }
+  const std::vector<std::uint64_t> frames =
+      FrameOffsets(testing::ReadFile(m.env.get(), m.SegmentPath(1)));
+  REQUIRE(frames.size() == 1);
+  testing::PatchFile(m.env.get(), m.SegmentPath(1), frames[0] + 50, "\x01");
+  auto store = m.Open();
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().IsCorruption());
+}
+
+TEST_CASE("recovery: a missing or lying position index is rebuilt") {
+  MemStore m;
+  WriteThreeFrames(m);
+  SUBCASE("missing") { REQUIRE(m.env->RemoveFile(m.IndexPath()).ok()); }
+  SUBCASE("lying entries") {
+    // Point every entry at the first event: reads would return the wrong event if trusted.
+    std::string index = testing::ReadFile(m.env.get(), m.IndexPath());
+    std::string first = index.substr(kPositionIndexHeaderSize, kPositionIndexEntrySize);
+    for (int i = 1; i < 4; ++i) {
+      testing::PatchFile(m.env.get(), m.IndexPath(), kPositionIndexHeaderSize + i * 8, first);
+    }
+  }
+  SUBCASE("bad header") { testing::PatchFile(m.env.get(), m.IndexPath(), 20, "junk"); }
+  SUBCASE("truncated") {
+    auto file = m.env->OpenFile(m.IndexPath(), {.writable = true});
+    REQUIRE(file.ok());
+    REQUIRE((*file)->Truncate(100).ok());
+  }
+  auto store = m.OpenOk();
+  auto result = store->Read(Query{}, {});
+  REQUIRE(result.ok());
+  std::vector<std::string> data;
+  for (const auto& e : result->events) data.push_back(e.event.data);
+  CHECK(data == std::vector<std::string>{"one", "two", "three", "four"});
+}
+
+TEST_CASE("recovery: a damaged store.meta slot falls back to the other one") {
+  MemStore m;
+  WriteThreeFrames(m);
+  m.OpenOk();  // now both slots hold valid generations
+  std::string meta_path = std::string(kDir) + "/store.meta";
+  std::string meta = testing::ReadFile(m.env.get(), meta_path);
+  // Damage whichever slot is newer (larger generation at offset 32).
+  std::uint64_t a = DecodeFixed<std::uint64_t>(meta.data() + 32);
+  std::uint64_t b = DecodeFixed<std::uint64_t>(meta.data() + kMetaSlotSize + 32);
+  testing::PatchFile(m.env.get(), meta_path, (a > b ? 0 : kMetaSlotSize) + 40, "\x01");
+  auto store = m.OpenOk();
+  CHECK(AllPositions(*store) == Range(1, 4));
+  SUBCASE("both slots damaged") {
+    store.reset();
+    testing::PatchFile(m.env.get(), meta_path, 8, "\x09");
+    testing::PatchFile(m.env.get(), meta_path, kMetaSlotSize + 8, "\x09");
+    auto broken = m.Open();
+    REQUIRE_FALSE(broken.ok());
+    CHECK(broken.status().IsCorruption());
+  }
+}
+
+TEST_CASE("store: the directory holds nothing unexpected") {
+  MemStore m;
+  WriteThreeFrames(m);
+  SUBCASE("temporaries are removed") {
+    testing::PatchFile(m.env.get(), std::string(kDir) + "/x.tmp", 0, "partial");
+    auto store = m.OpenOk();
+    CHECK_FALSE(m.env->FileExists(std::string(kDir) + "/x.tmp"));
+  }
+  SUBCASE("an unknown file is an error naming it") {
+    testing::PatchFile(m.env.get(), std::string(kDir) + "/notes.txt", 0, "hello");
+    auto store = m.Open();
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.status().IsCorruption());
+    CHECK(store.status().message().find("notes.txt") != std::string::npos);
+  }
+  SUBCASE("segments without store.meta") {
+    REQUIRE(m.env->RemoveFile(std::string(kDir) + "/store.meta").ok());
+    CHECK(m.Open().status().IsCorruption());
+  }
+}
+
+TEST_CASE("store: open options are validated") {
+  MemStore m;
+  SUBCASE("tiny segments") { m.options.segment_bytes = 1000; }
+  SUBCASE("writes larger than a segment") { m.options.max_write_bytes = 64u << 20; }
+  SUBCASE("more events per write than per segment") {
+    m.options.segment_events = 10;
+    m.options.max_write_events = 11;
+  }
+  SUBCASE("missing store without create_if_missing") { m.options.create_if_missing = false; }
+  CHECK_FALSE(m.Open().ok());
+}
+
+TEST_CASE("store: error_if_exists refuses an existing store") {
+  MemStore m;
+  m.OpenOk();
+  m.options.error_if_exists = true;
+  CHECK(m.Open().status().IsInvalidArgument());
+}
+
+TEST_CASE("store: writes over the configured maxima are rejected and write nothing") {
+  MemStore m;
+  m.options.max_write_bytes = 4096;
+  m.options.max_write_events = 3;
+  auto store = m.OpenOk();
+  CHECK(store->Append(std::vector<Event>{MakeEvent("T", {}, std::string(5000, 'x'))}, std::nullopt)
+            .status()
+            .IsInvalidArgument());
+  CHECK(store->Append(std::vector<Event>(4, MakeEvent("T", {})), std::nullopt)
+            .status()
+            .IsInvalidArgument());
+  CHECK(store->Append(std::vector<Event>{MakeEvent("T", {std::string(70000, 't')})}, std::nullopt)
+            .status()
+            .IsInvalidArgument());
+  CHECK(store->Head()->has_value() == false);
+}
+
+}  // namespace
+}  // namespace es

@@ -1,0 +1,44 @@
+// Test helpers for engine tests: a temporary directory, whole-directory snapshots in an Env, and
+// event builders. Test-only; never linked into the library.
+#ifndef ES_ENGINE_TESTING_TEST_DIR_H_
+#define ES_ENGINE_TESTING_TEST_DIR_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "es/env.h"
+#include "es/event.h"
+#include "es/query.h"
+
+namespace es::testing {
+
+// A fresh directory under /tmp, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The bytes of every file in `dir` (one level), by name.
+using DirImage = std::map<std::string, std::string>;
+DirImage ReadDir(Env* env, const std::string& dir);
+// Replaces the files of `dir` with `image` (files not in it are removed).
+void WriteDir(Env* env, const std::string& dir, const DirImage& image);
+
+// Reads a whole file / writes bytes into a file (created if missing) at an offset.
+std::string ReadFile(Env* env, const std::string& path);
+void PatchFile(Env* env, const std::string& path, std::uint64_t offset, const std::string& bytes);
+
+Event MakeEvent(std::string type, std::vector<std::string> tags, std::string data = "");
+QueryItem Item(std::vector<std::string> types, std::vector<std::string> tags);
+
+}  // namespace es::testing
+
+#endif  // ES_ENGINE_TESTING_TEST_DIR_H_
