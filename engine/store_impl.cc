@@ -14,6 +14,8 @@ namespace {
 constexpr char kLockName[] = "LOCK";
 constexpr std::uint64_t kMinSegmentBytes = 64 * 1024;
 constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 32;
+// Frames at least this large are written with pwrite instead of through the mapping.
+constexpr std::size_t kBufferedFrameBytes = 64 * 1024;
 
 Status ValidateOptions(const Options& o) {
   if (o.segment_bytes < kMinSegmentBytes || o.segment_bytes > kMaxSegmentBytes) {
@@ -262,9 +264,13 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
     segment = owned_segments_.back().get();
   }
 
-  // Encode the frame in place: entries, then header and seal.
+  // Encode the frame: entries, then header and seal. Small frames go straight into the mapped
+  // segment (no system call); large ones into a buffer written with one pwrite.
   const std::uint64_t salt = segment->header().salt;
-  char* frame = segment->data() + tail_offset_;
+  const bool buffered = frame_length >= kBufferedFrameBytes;
+  thread_local std::string buffer;
+  if (buffered) buffer.resize(frame_length);
+  char* frame = buffered ? buffer.data() : segment->data() + tail_offset_;
   std::size_t entry_offset = kFrameHeaderSize;
   for (std::uint32_t i = 0; i < count; ++i) {
     const Event& event = request.events[i];
@@ -285,15 +291,17 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
   header.writer_epoch = meta_.slot.writer_epoch;
   EncodeFrameHeader(header, frame);
   SealFrame(frame, salt);
-  if (durability == Durability::kSync) {
-    Status s = segment->Sync(tail_offset_, tail_offset_ + frame_length);
-    if (!s.ok()) {
-      // The kernel may have dropped the dirty pages: nothing written since can be trusted until
-      // recovery reads back what is really on disk.
-      poisoned_ =
-          Status::Poisoned("sync failed, the store refuses writes until reopened: " + s.ToString());
-      return poisoned_;
-    }
+  Status written = buffered ? segment->WriteAt(tail_offset_, std::string_view(frame, frame_length))
+                            : Status::OK();
+  if (written.ok() && durability == Durability::kSync) {
+    written = segment->Sync(tail_offset_, tail_offset_ + frame_length);
+  }
+  if (!written.ok()) {
+    // After a failed write or sync the kernel may have dropped dirty pages: nothing can be trusted
+    // until recovery reads back what is really on disk.
+    poisoned_ = Status::Poisoned("the store refuses writes until it is reopened after: " +
+                                 written.ToString());
+    return poisoned_;
   }
 
   // Publish: index, then the head readers acquire.
@@ -356,9 +364,21 @@ Result<ReadResult> StoreImpl::Read(const Query& query, const ReadOptions& option
   index_.Match(query, options.after.value_or(0), head,
                options.limit.value_or(std::numeric_limits<std::int64_t>::max()), &positions);
   result.events.reserve(positions.size());
-  for (std::int64_t position : positions) {
-    ES_ASSIGN_OR_RETURN(SequencedEvent event, ReadEventAt(position));
-    result.events.push_back(std::move(event));
+  // In groups, so that the memory accesses of a group's events overlap.
+  constexpr std::size_t kGroup = 16;
+  for (std::size_t begin = 0; begin < positions.size(); begin += kGroup) {
+    std::size_t end = std::min(positions.size(), begin + kGroup);
+    const Segment* segments[kGroup];
+    for (std::size_t i = begin; i < end; ++i) {
+      segments[i - begin] = SegmentFor(positions[i]);
+      segments[i - begin]->PrefetchIndexEntry(positions[i]);
+    }
+    for (std::size_t i = begin; i < end; ++i) segments[i - begin]->PrefetchEvent(positions[i]);
+    for (std::size_t i = begin; i < end; ++i) {
+      EventView view;
+      ES_RETURN_IF_ERROR(segments[i - begin]->ReadEvent(positions[i], &view));
+      result.events.push_back(SequencedEvent{positions[i], ToEvent(view)});
+    }
   }
   if (options.limit) {
     if (!positions.empty()) result.head = positions.back();

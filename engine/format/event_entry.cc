@@ -146,8 +146,9 @@ Status ParseEventEntry(const char* src, std::size_t available, EventView* view,
   auto entry_length = DecodeFixed<std::uint32_t>(src);
   if (entry_length < kFixedPart || entry_length > available) return bad("bad length");
   Reader r(src + 8, entry_length - 8);
-  std::uint16_t flags, tag_count, type_length, stream_length;
-  std::uint32_t data_length;
+  // The fixed part is within `available`, so these reads succeed.
+  std::uint16_t flags = 0, tag_count = 0, type_length = 0, stream_length = 0;
+  std::uint32_t data_length = 0;
   r.Fixed(&flags);
   r.Fixed(&tag_count);
   r.Fixed(&type_length);

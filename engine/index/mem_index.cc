@@ -21,27 +21,27 @@ bool MatchesEverything(const QueryItem& item) { return item.types.empty() && ite
 void MemIndex::AddEvent(std::int64_t position, std::string_view type,
                         std::span<const std::string_view> tags, const std::string_view* stream_id,
                         std::int64_t version) {
-  bool inserted;
-  std::uint32_t type_id = types_.FindOrInsert(type, &inserted);
-  if (inserted) type_postings_.EmplaceBack();
-  posting_bytes_ += type_postings_[type_id].Append(position);
-  type_column_.EmplaceBack() = type_id;
+  Type* type_record =
+      types_.FindOrInsert(type, [&](Type& t) { t.id = static_cast<std::uint32_t>(types_.size()); });
+  type_record->positions.Append(position, &arena_);
+  type_column_.EmplaceBack() = type_record->id;
   for (std::string_view tag : tags) {
-    std::uint32_t tag_id = tags_.FindOrInsert(tag, &inserted);
-    if (inserted) tag_postings_.EmplaceBack();
-    posting_bytes_ += tag_postings_[tag_id].Append(position);
+    tags_.FindOrInsert(tag, [](PostingList&) {})->Append(position, &arena_);
   }
   if (stream_id != nullptr) {
-    std::uint32_t stream = stream_ids_.FindOrInsert(*stream_id, &inserted);
-    Stream& record = inserted ? streams_.EmplaceBack() : streams_[stream];
-    if (inserted) {
-      record.max_version = version;
-    } else if (version > record.max_version) {
-      record.max_version = version;
-    } else {
-      record.versions_increasing = false;
+    bool inserted = false;
+    Stream* stream = streams_.FindOrInsert(*stream_id, [&](Stream& s) {
+      s.max_version = version;
+      inserted = true;
+    });
+    if (!inserted) {
+      if (version > stream->max_version) {
+        stream->max_version = version;
+      } else {
+        stream->versions_increasing = false;
+      }
     }
-    posting_bytes_ += record.positions.Append(position);
+    stream->positions.Append(position, &arena_);
   }
 }
 
@@ -60,11 +60,6 @@ std::optional<std::int64_t> MemIndex::MaxTrackingId(std::string_view application
   auto it = max_tracking_.find(application_name);
   if (it == max_tracking_.end()) return std::nullopt;
   return it->second;
-}
-
-const MemIndex::Stream* MemIndex::FindStream(std::string_view stream_id) const {
-  std::optional<std::uint32_t> id = stream_ids_.Find(stream_id);
-  return id ? &streams_[*id] : nullptr;
 }
 
 void MemIndex::Match(const Query& query, std::int64_t after, std::int64_t head, std::int64_t limit,
@@ -105,17 +100,21 @@ bool MemIndex::AnyMatch(const Query& query, std::int64_t after, std::int64_t hea
 
 void MemIndex::MatchItem(const QueryItem& item, std::int64_t after, std::int64_t head,
                          std::int64_t limit, std::vector<std::int64_t>* out) const {
-  std::vector<std::uint32_t> type_ids;
-  for (const std::string& type : item.types) {
-    if (std::optional<std::uint32_t> id = types_.Find(type)) type_ids.push_back(*id);
+  std::vector<const Type*> types;
+  for (const std::string& name : item.types) {
+    const Type* type = types_.Find(name);
+    if (type != nullptr && std::find(types.begin(), types.end(), type) == types.end()) {
+      types.push_back(type);
+    }
   }
-  if (!item.types.empty() && type_ids.empty()) return;  // none of its types exists
-  std::sort(type_ids.begin(), type_ids.end());
-  type_ids.erase(std::unique(type_ids.begin(), type_ids.end()), type_ids.end());
+  if (!item.types.empty() && types.empty()) return;  // none of its types exists
   if (item.tags.empty()) {
-    MatchTypes(type_ids, after, head, limit, out);
+    MatchTypes(types, after, head, limit, out);
     return;
   }
+  std::vector<std::uint32_t> type_ids;
+  for (const Type* type : types) type_ids.push_back(type->id);
+  std::sort(type_ids.begin(), type_ids.end());
 
   // Tags are a set: resolve each distinct tag to its list; an unknown tag matches nothing.
   struct Input {
@@ -124,9 +123,8 @@ void MemIndex::MatchItem(const QueryItem& item, std::int64_t after, std::int64_t
   };
   std::vector<Input> inputs;
   for (const std::string& tag : item.tags) {
-    std::optional<std::uint32_t> id = tags_.Find(tag);
-    if (!id) return;
-    const PostingList* list = &tag_postings_[*id];
+    const PostingList* list = tags_.Find(tag);
+    if (list == nullptr) return;
     if (std::none_of(inputs.begin(), inputs.end(),
                      [&](const Input& in) { return in.list == list; })) {
       inputs.push_back({list, list->size()});
@@ -165,13 +163,12 @@ void MemIndex::MatchItem(const QueryItem& item, std::int64_t after, std::int64_t
   }
 }
 
-void MemIndex::MatchTypes(std::span<const std::uint32_t> type_ids, std::int64_t after,
-                          std::int64_t head, std::int64_t limit,
-                          std::vector<std::int64_t>* out) const {
+void MemIndex::MatchTypes(std::span<const Type* const> types, std::int64_t after, std::int64_t head,
+                          std::int64_t limit, std::vector<std::int64_t>* out) const {
   // A k-way merge of the types' postings; an event has one type, so no position repeats.
   std::vector<PostingList::Cursor> cursors;
-  for (std::uint32_t id : type_ids) {
-    const PostingList& list = type_postings_[id];
+  for (const Type* type : types) {
+    const PostingList& list = type->positions;
     PostingList::Cursor& c = cursors.emplace_back(list, list.size());
     c.SeekAtLeast(after + 1);
     if (!c.Valid()) cursors.pop_back();
@@ -191,9 +188,8 @@ void MemIndex::MatchTypes(std::span<const std::uint32_t> type_ids, std::int64_t 
 }
 
 std::size_t MemIndex::MemoryBytes() const {
-  std::size_t n = posting_bytes_ + types_.MemoryBytes() + tags_.MemoryBytes() +
-                  stream_ids_.MemoryBytes() + type_postings_.MemoryBytes() +
-                  tag_postings_.MemoryBytes() + streams_.MemoryBytes() + type_column_.MemoryBytes();
+  std::size_t n = arena_.MemoryBytes() + types_.MemoryBytes() + tags_.MemoryBytes() +
+                  streams_.MemoryBytes() + type_column_.MemoryBytes();
   for (const auto& [name, id] : max_tracking_) n += sizeof(name) + name.capacity() + 48;
   return n;
 }

@@ -1,6 +1,7 @@
-// MemIndex: the in-memory indexes over the log (design.md §5): a dictionary and posting list per
-// tag, per type and per stream, a per-position type column, and per-application tracking maxima.
-// It answers which positions match a query; the events themselves are read from the log.
+// MemIndex: the in-memory indexes over the log (design.md §5): a posting list per tag, per type
+// and per stream (reached through intern tables), a per-position type column, and
+// per-application tracking maxima. It answers which positions match a query; the events
+// themselves are read from the log.
 //
 // One writer (holding the store's writer lock) adds events in position order; any number of
 // readers query concurrently. A reader passes the head it read (acquire) and sees exactly the
@@ -18,9 +19,10 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/index/dictionary.h"
+#include "engine/index/intern_table.h"
 #include "engine/index/posting_list.h"
 #include "engine/index/segmented_vector.h"
+#include "engine/util/arena.h"
 #include "es/query.h"
 
 namespace es {
@@ -47,15 +49,15 @@ class MemIndex {
 
   // ---- Readers (positions bounded by `head`) ----
 
-  // Appends to `out` (cleared first) the positions > after and <= head matching `query`, in
-  // ascending order without duplicates, at most `limit`.
+  // Sets `out` to the positions > after and <= head matching `query`, in ascending order without
+  // duplicates, at most `limit`.
   void Match(const Query& query, std::int64_t after, std::int64_t head, std::int64_t limit,
              std::vector<std::int64_t>* out) const;
   // Whether any position > after and <= head matches `query` (the append-condition check).
   bool AnyMatch(const Query& query, std::int64_t after, std::int64_t head) const;
 
   // The stream's record, or null when no event of it is indexed.
-  const Stream* FindStream(std::string_view stream_id) const;
+  const Stream* FindStream(std::string_view stream_id) const { return streams_.Find(stream_id); }
   std::optional<std::int64_t> MaxTrackingId(std::string_view application_name) const;
 
   // ---- Statistics (writer only) ----
@@ -65,24 +67,25 @@ class MemIndex {
   std::size_t stream_count() const { return streams_.size(); }
 
  private:
+  struct Type {
+    PostingList positions;
+    std::uint32_t id = 0;  // its value in the type column
+  };
+
   // Positions matching one item that has types or tags (or both).
   void MatchItem(const QueryItem& item, std::int64_t after, std::int64_t head, std::int64_t limit,
                  std::vector<std::int64_t>* out) const;
-  void MatchTypes(std::span<const std::uint32_t> type_ids, std::int64_t after, std::int64_t head,
+  void MatchTypes(std::span<const Type* const> types, std::int64_t after, std::int64_t head,
                   std::int64_t limit, std::vector<std::int64_t>* out) const;
 
-  Dictionary types_;
-  SegmentedVector<PostingList> type_postings_;
-  Dictionary tags_;
-  SegmentedVector<PostingList> tag_postings_;
-  Dictionary stream_ids_;
-  SegmentedVector<Stream> streams_;
+  Arena arena_;  // every record, name and posting chunk of the tables below
+  InternTable<Type> types_{&arena_};
+  InternTable<PostingList> tags_{&arena_};
+  InternTable<Stream> streams_{&arena_};
   SegmentedVector<std::uint32_t, 16> type_column_;  // type id of position p at p - 1
 
   mutable std::shared_mutex tracking_latch_;
   std::map<std::string, std::int64_t, std::less<>> max_tracking_;
-
-  std::size_t posting_bytes_ = 0;
 };
 
 }  // namespace es

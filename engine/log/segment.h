@@ -53,6 +53,17 @@ class Segment {
   // verifying its entry check. Corruption when the index or the entry is wrong.
   Status ReadEvent(std::int64_t position, EventView* view) const;
 
+  // Hints that ReadEvent(position) follows soon: readers of many events issue these first so
+  // that the cache misses of the index entries, then of the events, overlap.
+  void PrefetchIndexEntry(std::int64_t position) const { __builtin_prefetch(IndexSlot(position)); }
+  void PrefetchEvent(std::int64_t position) const;
+
+  // Writes `bytes` at `offset` through the file rather than the mapping: for large frames one
+  // system call costs less than a page fault per page of a mapping that was never touched.
+  Status WriteAt(std::uint64_t offset, std::string_view bytes) {
+    return file_->Write(offset, bytes);
+  }
+
   // Makes the bytes [begin, end) written through the mapping durable.
   Status Sync(std::uint64_t begin, std::uint64_t end);
 

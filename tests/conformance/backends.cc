@@ -1,0 +1,89 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "es/env.h"
+#include "es/store.h"
+#include "tests/conformance/fixture.h"
+
+namespace es::conformance {
+namespace {
+
+// The reference recorder lives only in memory: there is nothing to recover, so Restart() keeps it.
+class InMemoryFixture final : public Fixture {
+ public:
+  Recorder& recorder() override { return *recorder_; }
+  void Restart() override {}
+
+ private:
+  std::unique_ptr<Recorder> recorder_ = NewInMemoryRecorder();
+};
+
+// The engine on an in-memory Env or in a temporary directory. With `reopen`, Restart() closes the
+// store and opens it again, so the case's next checks run on the recovered store.
+class EngineFixture final : public Fixture {
+ public:
+  enum class Storage { kMemory, kPosix };
+
+  EngineFixture(Storage storage, bool reopen, Durability durability) : reopen_(reopen) {
+    options_.durability = durability;
+    if (storage == Storage::kMemory) {
+      env_ = NewMemEnv();
+      options_.env = env_.get();
+      dir_ = "/store";
+    } else {
+      std::string pattern = (std::filesystem::temp_directory_path() / "es-conf-XXXXXX").string();
+      REQUIRE(mkdtemp(pattern.data()) != nullptr);
+      temp_dir_ = pattern;
+      dir_ = temp_dir_ + "/store";
+    }
+    Open();
+  }
+  ~EngineFixture() override {
+    store_.reset();
+    if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_);
+  }
+
+  Recorder& recorder() override { return *store_; }
+  void Restart() override {
+    if (!reopen_) return;
+    store_.reset();
+    Open();
+  }
+
+ private:
+  void Open() {
+    auto store = Store::Open(options_, dir_);
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    store_ = std::move(store).value();
+  }
+
+  const bool reopen_;
+  Options options_;
+  std::unique_ptr<Env> env_;
+  std::string temp_dir_;
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+template <typename... Args>
+std::function<std::unique_ptr<Fixture>()> Engine(Args... args) {
+  return [=]() -> std::unique_ptr<Fixture> { return std::make_unique<EngineFixture>(args...); };
+}
+
+}  // namespace
+
+const std::vector<Backend>& Backends() {
+  using Storage = EngineFixture::Storage;
+  static const std::vector<Backend> backends = {
+      {"memory", []() -> std::unique_ptr<Fixture> { return std::make_unique<InMemoryFixture>(); }},
+      {"engine", Engine(Storage::kMemory, false, Durability::kNone)},
+      {"engine-reopen", Engine(Storage::kMemory, true, Durability::kNone)},
+      {"engine-posix-sync-reopen", Engine(Storage::kPosix, true, Durability::kSync)},
+  };
+  return backends;
+}
+
+}  // namespace es::conformance
