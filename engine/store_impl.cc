@@ -1,6 +1,7 @@
 #include "engine/store_impl.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <string_view>
 
@@ -16,12 +17,17 @@ constexpr std::uint64_t kMinSegmentBytes = 64 * 1024;
 constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 32;
 // Frames at least this large are written with pwrite instead of through the mapping.
 constexpr std::size_t kBufferedFrameBytes = 64 * 1024;
+// A leader stops adding writers to its group at this many bytes of frames (unless the group
+// would be empty), so that a small write does not wait for a huge group's copy.
+constexpr std::size_t kMaxGroupBytes = 4 << 20;
 
 Status ValidateOptions(const Options& o) {
   if (o.segment_bytes < kMinSegmentBytes || o.segment_bytes > kMaxSegmentBytes) {
     return Status::InvalidArgument("segment_bytes must be between 64 KiB and 4 GiB");
   }
   if (o.segment_events == 0) return Status::InvalidArgument("segment_events must be at least 1");
+  if (o.sync_interval_ms == 0)
+    return Status::InvalidArgument("sync_interval_ms must be at least 1");
   if (o.max_write_bytes < kFrameMinLength ||
       o.max_write_bytes > o.segment_bytes - kSegmentHeaderSize) {
     return Status::InvalidArgument(
@@ -130,6 +136,11 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
   for (auto& segment : log.segments) store->PublishSegment(std::move(segment));
   if (store->owned_segments_.empty()) ES_RETURN_IF_ERROR(store->Roll());
   store->head_.store(store->next_position_ - 1, std::memory_order_release);
+  // What recovery found may still be only in the page cache (the previous writer was killed
+  // before syncing): make it durable before building on it.
+  store->durable_ = LogMark{0, kSegmentHeaderSize, 0};
+  ES_RETURN_IF_ERROR(store->SyncTo(store->TailMark()));
+  store->syncer_ = std::thread([s] { s->RunBackgroundSync(); });
   return std::unique_ptr<Store>(std::move(store));
 }
 
@@ -193,14 +204,8 @@ const Segment* StoreImpl::SegmentFor(std::int64_t position) const {
   return segments_[lo];
 }
 
-Result<SequencedEvent> StoreImpl::ReadEventAt(std::int64_t position) const {
-  EventView view;
-  ES_RETURN_IF_ERROR(SegmentFor(position)->ReadEvent(position, &view));
-  return SequencedEvent{position, ToEvent(view)};
-}
-
 Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
-  // Everything that does not depend on the store's state is checked before taking the lock.
+  // Everything that does not depend on the store's state is checked before queueing.
   if (request.events.empty() && request.tracking == nullptr) {
     return Status::InvalidArgument("write of no events and no tracking record");
   }
@@ -232,12 +237,88 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
     return Status::InvalidArgument("write of " + std::to_string(frame_length) +
                                    " bytes exceeds max_write_bytes");
   }
-  const Durability durability = request.options.durability.value_or(options_.durability);
-  const auto count = static_cast<std::uint32_t>(request.events.size());
 
+  Writer writer{request, body_length, frame_length,
+                request.options.durability.value_or(options_.durability)};
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&writer);
+  while (!writer.done && queue_.front() != &writer) writer.wake.wait(lock);
+  if (writer.done) return std::move(*writer.result);
+
+  // This writer leads a group: itself and the writers queued behind it, up to a size that keeps
+  // the group's latency near one sync.
+  thread_local std::vector<Writer*> group;
+  group.clear();
+  std::size_t group_bytes = 0;
+  for (Writer* w : queue_) {
+    if (!group.empty() && group_bytes + w->frame_length > kMaxGroupBytes) break;
+    group.push_back(w);
+    group_bytes += w->frame_length;
+  }
+  lock.unlock();
+  CommitGroup(group);
+  if (std::any_of(group.begin(), group.end(), [](Writer* w) { return w->result->ok(); })) {
+    append_listeners().Notify();
+  }
+  lock.lock();
+  for (std::size_t i = 0; i < group.size(); ++i) queue_.pop_front();
+  // The next leader first, so that its group commits while this one's writers wake up.
+  if (!queue_.empty()) queue_.front()->wake.notify_one();
+  for (Writer* w : group) {
+    if (w != &writer) {
+      w->done = true;
+      w->wake.notify_one();
+    }
+  }
+  return std::move(*writer.result);
+}
+
+void StoreImpl::CommitGroup(std::span<Writer* const> group) {
   std::lock_guard lock(write_mutex_);
-  if (!poisoned_.ok()) return poisoned_;
-  const std::int64_t head = next_position_ - 1;
+  group_tracking_.clear();
+  bool sync = false;
+  bool buffered = false;
+  for (Writer* w : group) {
+    if (!poisoned_.ok()) {
+      w->result = poisoned_;
+      continue;
+    }
+    w->result = Accept(*w);
+    if (w->result->ok()) {
+      sync |= w->durability == Durability::kSync;
+      buffered |= w->durability == Durability::kBuffered;
+      if (w->request.tracking != nullptr) group_tracking_.push_back(w->request.tracking);
+    }
+  }
+  if (poisoned_.ok() && sync) {
+    Status synced = SyncTo(TailMark());
+    if (!synced.ok()) Poison(synced);
+  }
+  if (!poisoned_.ok()) {
+    // Nothing of the group is published: its accepted writes share the failure. Their frames may
+    // or may not be found by the next open.
+    for (Writer* w : group) {
+      if (w->result->ok()) w->result = poisoned_;
+    }
+    return;
+  }
+
+  // Publish: the head readers acquire, then the tracking maxima, so that a reader who sees a
+  // tracking record can read the events recorded with it.
+  head_.store(next_position_ - 1, std::memory_order_release);
+  for (const Tracking* tracking : group_tracking_) {
+    index_.SetMaxTrackingId(tracking->application_name, tracking->notification_id);
+  }
+  if (buffered && !buffered_pending_) {
+    buffered_pending_ = true;
+    std::lock_guard syncer_lock(syncer_mutex_);
+    syncer_wake_.notify_one();
+  }
+}
+
+Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
+  const AppendRequest& request = writer.request;
+  const std::int64_t head = next_position_ - 1;  // includes the group's accepted writes
   if (request.condition != nullptr) {
     std::int64_t after = request.condition->after.value_or(0);
     if (index_.AnyMatch(request.condition->fail_if_events_match, after, head)) {
@@ -247,15 +328,21 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
   }
   ES_RETURN_IF_ERROR(CheckStreams(request.events, head));
   if (request.tracking != nullptr) {
-    std::optional<std::int64_t> max = index_.MaxTrackingId(request.tracking->application_name);
+    const std::string& name = request.tracking->application_name;
+    std::optional<std::int64_t> max = index_.MaxTrackingId(name);
+    for (const Tracking* accepted : group_tracking_) {
+      if (accepted->application_name == name)
+        max = std::max(max.value_or(0), accepted->notification_id);
+    }
     if (max && request.tracking->notification_id <= *max) {
       return Status::IntegrityError(
           "tracking id " + std::to_string(request.tracking->notification_id) + " of application '" +
-          request.tracking->application_name + "' is not greater than its recorded maximum " +
-          std::to_string(*max));
+          name + "' is not greater than its recorded maximum " + std::to_string(*max));
     }
   }
 
+  const auto count = static_cast<std::uint32_t>(request.events.size());
+  const std::size_t frame_length = writer.frame_length;
   Segment* segment = owned_segments_.back().get();
   if (tail_offset_ + frame_length > segment->size() ||
       static_cast<std::uint64_t>(next_position_ - segment->header().base_position) + count >
@@ -267,15 +354,14 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
   // Encode the frame: entries, then header and seal. Small frames go straight into the mapped
   // segment (no system call); large ones into a buffer written with one pwrite.
   const std::uint64_t salt = segment->header().salt;
-  const bool buffered = frame_length >= kBufferedFrameBytes;
+  const bool via_file = frame_length >= kBufferedFrameBytes;
   thread_local std::string buffer;
-  if (buffered) buffer.resize(frame_length);
-  char* frame = buffered ? buffer.data() : segment->data() + tail_offset_;
+  if (via_file) buffer.resize(frame_length);
+  char* frame = via_file ? buffer.data() : segment->data() + tail_offset_;
   std::size_t entry_offset = kFrameHeaderSize;
   for (std::uint32_t i = 0; i < count; ++i) {
-    const Event& event = request.events[i];
     std::int64_t position = next_position_ + i;
-    EncodeEventEntry(event, position, salt, frame + entry_offset);
+    EncodeEventEntry(request.events[i], position, salt, frame + entry_offset);
     segment->SetIndexEntry(position, static_cast<std::uint32_t>(tail_offset_),
                            static_cast<std::uint32_t>(tail_offset_ + entry_offset));
     entry_offset += DecodeFixed<std::uint32_t>(frame + entry_offset);
@@ -286,39 +372,98 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
   header.first_position = next_position_;
   header.event_count = count;
   header.tracking_count = request.tracking != nullptr ? 1 : 0;
-  header.body_length = static_cast<std::uint32_t>(body_length);
+  header.body_length = static_cast<std::uint32_t>(writer.body_length);
   header.commit_time_us = env_->NowMicros();
   header.writer_epoch = meta_.slot.writer_epoch;
   EncodeFrameHeader(header, frame);
   SealFrame(frame, salt);
-  Status written = buffered ? segment->WriteAt(tail_offset_, std::string_view(frame, frame_length))
-                            : Status::OK();
-  if (written.ok() && durability == Durability::kSync) {
-    written = segment->Sync(tail_offset_, tail_offset_ + frame_length);
-  }
-  if (!written.ok()) {
-    // After a failed write or sync the kernel may have dropped dirty pages: nothing can be trusted
-    // until recovery reads back what is really on disk.
-    poisoned_ = Status::Poisoned("the store refuses writes until it is reopened after: " +
-                                 written.ToString());
-    return poisoned_;
+  if (via_file) {
+    Status written = segment->WriteAt(tail_offset_, std::string_view(frame, frame_length));
+    if (!written.ok()) {
+      Poison(written);
+      return poisoned_;
+    }
   }
 
-  // Publish: index, then the head readers acquire.
+  // Index the events now, so that the group's later requests are checked against them; readers
+  // ignore them until the head is published.
   for (std::uint32_t i = 0; i < count; ++i) {
     const Event& event = request.events[i];
     std::string_view stream_id = event.stream ? std::string_view(event.stream->id) : "";
     index_.AddEvent(next_position_ + i, event.type, TagViews(event.tags),
                     event.stream ? &stream_id : nullptr, event.stream ? event.stream->version : 0);
   }
-  if (request.tracking != nullptr) {
-    index_.SetMaxTrackingId(request.tracking->application_name, request.tracking->notification_id);
-  }
   tail_offset_ += frame_length;
   log_bytes_ += frame_length;
   next_position_ += count;
-  head_.store(next_position_ - 1, std::memory_order_release);
   return count > 0 ? next_position_ - 1 : std::int64_t{0};
+}
+
+StoreImpl::LogMark StoreImpl::TailMark() const {
+  return LogMark{owned_segments_.size() - 1, tail_offset_, next_position_ - 1};
+}
+
+void StoreImpl::Poison(const Status& cause) {
+  // After a failed write or sync the kernel may have dropped dirty pages: nothing can be trusted
+  // until recovery reads back what is really on disk.
+  poisoned_ =
+      Status::Poisoned("the store refuses writes until it is reopened after: " + cause.ToString());
+}
+
+Status StoreImpl::SyncTo(const LogMark& target) {
+  std::lock_guard lock(sync_mutex_);
+  if (target.head <= durable_.head) return Status::OK();
+  for (std::size_t i = durable_.segment; i <= target.segment; ++i) {
+    const Segment* segment = segments_[i];
+    std::uint64_t begin = i == durable_.segment ? durable_.offset : kSegmentHeaderSize;
+    std::uint64_t end = i == target.segment ? target.offset : segment->size();
+    if (begin < end) ES_RETURN_IF_ERROR(segment->Sync(begin, end));
+  }
+  durable_ = target;
+  durable_head_.store(target.head, std::memory_order_release);
+  sync_count_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+void StoreImpl::RunBackgroundSync() {
+  std::unique_lock syncer_lock(syncer_mutex_);
+  while (!closing_) {
+    syncer_wake_.wait_for(syncer_lock, std::chrono::milliseconds(options_.sync_interval_ms));
+    if (closing_) break;
+    syncer_lock.unlock();
+    LogMark target;
+    {
+      std::lock_guard lock(write_mutex_);
+      if (buffered_pending_ && poisoned_.ok()) target = TailMark();
+      buffered_pending_ = false;
+    }
+    if (target.head > 0) {
+      Status synced = SyncTo(target);
+      if (!synced.ok()) {
+        std::lock_guard lock(write_mutex_);
+        Poison(synced);
+      }
+    }
+    syncer_lock.lock();
+  }
+}
+
+StoreImpl::~StoreImpl() {
+  {
+    std::lock_guard syncer_lock(syncer_mutex_);
+    closing_ = true;
+  }
+  syncer_wake_.notify_one();
+  if (syncer_.joinable()) syncer_.join();
+  Sync().IgnoreError();  // a caller who cares calls Sync() first
+}
+
+Status StoreImpl::Sync() {
+  std::lock_guard lock(write_mutex_);
+  if (!poisoned_.ok()) return poisoned_;
+  Status synced = SyncTo(TailMark());
+  if (!synced.ok()) Poison(synced);
+  return synced;
 }
 
 Status StoreImpl::CheckStreams(std::span<const Event> events, std::int64_t head) const {
@@ -397,10 +542,13 @@ Result<std::vector<SequencedEvent>> StoreImpl::ReadStream(std::string_view strea
   if (stream == nullptr) return events;
   for (PostingList::Cursor c(stream->positions, stream->positions.size());
        c.Valid() && c.position() <= head; c.Next()) {
-    ES_ASSIGN_OR_RETURN(SequencedEvent event, ReadEventAt(c.position()));
-    std::int64_t version = event.event.stream->version;
-    if ((options.gt && version <= *options.gt) || (options.lte && version > *options.lte)) continue;
-    events.push_back(std::move(event));
+    EventView view;
+    ES_RETURN_IF_ERROR(SegmentFor(c.position())->ReadEvent(c.position(), &view));
+    if ((options.gt && view.version <= *options.gt) ||
+        (options.lte && view.version > *options.lte)) {
+      continue;
+    }
+    events.push_back(SequencedEvent{c.position(), ToEvent(view)});
   }
   auto by_version = [&](const SequencedEvent& a, const SequencedEvent& b) {
     return options.desc ? a.event.stream->version > b.event.stream->version
@@ -427,7 +575,11 @@ Result<std::optional<std::int64_t>> StoreImpl::MaxTrackingId(std::string_view ap
 StoreInfo StoreImpl::Info() {
   std::lock_guard lock(write_mutex_);
   StoreInfo info;
-  if (next_position_ > 1) info.head = next_position_ - 1;
+  if (std::int64_t head = head_.load(std::memory_order_acquire); head > 0) info.head = head;
+  if (std::int64_t durable = durable_head_.load(std::memory_order_acquire); durable > 0) {
+    info.durable_head = durable;
+  }
+  info.sync_count = sync_count_.load(std::memory_order_relaxed);
   info.writer_epoch = meta_.slot.writer_epoch;
   info.segment_count = owned_segments_.size();
   info.log_bytes = log_bytes_;

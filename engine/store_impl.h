@@ -4,10 +4,14 @@
 #define ES_ENGINE_STORE_IMPL_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/index/mem_index.h"
@@ -24,7 +28,8 @@ namespace es {
 class StoreImpl final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const Options& options, std::string_view dir);
-  ~StoreImpl() override = default;
+  // Stops the background syncer and syncs every write not yet durable (unless poisoned).
+  ~StoreImpl() override;
 
   Result<std::int64_t> Write(const AppendRequest& request) override;
   Result<ReadResult> Read(const Query& query, const ReadOptions& options) override;
@@ -33,10 +38,41 @@ class StoreImpl final : public Store {
   Result<std::optional<std::int64_t>> Head() override;
   Result<std::optional<std::int64_t>> MaxTrackingId(std::string_view application_name) override;
   StoreInfo Info() override;
+  Status Sync() override;
 
  private:
+  // A Write waiting in the queue. The group's leader fills `result` and sets `done`.
+  struct Writer {
+    const AppendRequest& request;
+    std::size_t body_length;
+    std::size_t frame_length;
+    Durability durability;
+    std::optional<Result<std::int64_t>> result;
+    bool done = false;  // guarded by queue_mutex_
+    std::condition_variable wake;
+  };
+  // A place in the log: the end of the bytes written to segment `segment` (an index into
+  // segments_), and the last position before it.
+  struct LogMark {
+    std::size_t segment = 0;
+    std::uint64_t offset = 0;
+    std::int64_t head = 0;
+  };
+
   StoreImpl(const Options& options, Env* env, std::string dir)
       : options_(options), env_(env), dir_(std::move(dir)) {}
+
+  // Commits the writers at the front of the queue (the caller leads them): accepts or rejects
+  // each, writes the accepted ones' frames, syncs once if any asked for it, then publishes.
+  void CommitGroup(std::span<Writer* const> group);
+  // Checks one request against the log plus the group's earlier accepted requests, then encodes
+  // its frame at the tail and indexes its events, unpublished (writer lock held).
+  Result<std::int64_t> Accept(const Writer& writer);
+  // Makes the log durable up to `target`, and everything before it.
+  Status SyncTo(const LogMark& target);
+  LogMark TailMark() const;          // writer lock held
+  void Poison(const Status& cause);  // writer lock held
+  void RunBackgroundSync();
 
   // Indexes a frame found by recovery and checks its position index entries.
   Status IndexRecoveredFrame(Segment& segment, std::uint64_t frame_offset,
@@ -46,7 +82,6 @@ class StoreImpl final : public Store {
   void PublishSegment(std::unique_ptr<Segment> segment);
   // The segment holding `position` (<= a head the caller read).
   const Segment* SegmentFor(std::int64_t position) const;
-  Result<SequencedEvent> ReadEventAt(std::int64_t position) const;
   // Checks stream (id, version) uniqueness of the request's events (writer lock held).
   Status CheckStreams(std::span<const Event> events, std::int64_t head) const;
   Status CheckVersionFree(std::string_view stream_id, std::int64_t version,
@@ -58,8 +93,15 @@ class StoreImpl final : public Store {
   std::unique_ptr<FileLock> lock_;
   StoreMeta meta_;
 
-  std::mutex write_mutex_;  // serialises writers; readers never take it
-  Status poisoned_;         // guarded by write_mutex_: non-OK after a failed sync
+  // Writers queue here; the one at the front leads the next group.
+  std::mutex queue_mutex_;
+  std::deque<Writer*> queue_;  // guarded by queue_mutex_
+
+  std::mutex write_mutex_;  // held by a group's leader (and Info); readers never take it
+  Status poisoned_;         // guarded by write_mutex_: non-OK after a failed write or sync
+  // Tracking records accepted earlier in the group being committed (guarded by write_mutex_).
+  std::vector<const Tracking*> group_tracking_;
+  bool buffered_pending_ = false;  // guarded by write_mutex_: a kBuffered write awaits its sync
   std::vector<std::unique_ptr<Segment>> owned_segments_;  // guarded by write_mutex_
   std::int64_t next_position_ = 1;                        // guarded by write_mutex_
   std::uint64_t tail_offset_ = 0;                         // in the last segment
@@ -70,6 +112,18 @@ class StoreImpl final : public Store {
   std::atomic<std::size_t> segment_count_{0};
   std::atomic<std::int64_t> head_{0};
   MemIndex index_;
+
+  // Durability: everything before durable_ is on stable storage.
+  std::mutex sync_mutex_;
+  LogMark durable_;  // guarded by sync_mutex_
+  std::atomic<std::int64_t> durable_head_{0};
+  std::atomic<std::uint64_t> sync_count_{0};
+
+  // The background syncer of kBuffered writes.
+  std::mutex syncer_mutex_;
+  std::condition_variable syncer_wake_;
+  bool closing_ = false;  // guarded by syncer_mutex_
+  std::thread syncer_;
 };
 
 }  // namespace es

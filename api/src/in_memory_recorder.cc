@@ -63,20 +63,9 @@ Status ValidateRequest(const AppendRequest& request) {
 class InMemoryRecorder final : public Recorder {
  public:
   Result<std::int64_t> Write(const AppendRequest& request) override {
-    ES_RETURN_IF_ERROR(ValidateRequest(request));
-    std::lock_guard<std::mutex> lock(mu_);
-    ES_RETURN_IF_ERROR(CheckCondition(request.condition));
-    ES_RETURN_IF_ERROR(CheckStreams(request.events));
-    ES_RETURN_IF_ERROR(CheckTracking(request.tracking));
-    for (const Event& event : request.events) {
-      const auto position = static_cast<std::int64_t>(events_.size()) + 1;
-      if (event.stream) streams_[event.stream->id][event.stream->version] = position;
-      events_.push_back(SequencedEvent{position, event});
-    }
-    if (request.tracking != nullptr) {
-      max_tracking_ids_[request.tracking->application_name] = request.tracking->notification_id;
-    }
-    return request.events.empty() ? 0 : events_.back().position;
+    Result<std::int64_t> written = Commit(request);
+    if (written.ok()) append_listeners().Notify();
+    return written;
   }
 
   Result<ReadResult> Read(const Query& query, const ReadOptions& options) override {
@@ -133,6 +122,24 @@ class InMemoryRecorder final : public Recorder {
   }
 
  private:
+  // Write, under the lock; listeners are notified after it is released.
+  Result<std::int64_t> Commit(const AppendRequest& request) {
+    ES_RETURN_IF_ERROR(ValidateRequest(request));
+    std::lock_guard<std::mutex> lock(mu_);
+    ES_RETURN_IF_ERROR(CheckCondition(request.condition));
+    ES_RETURN_IF_ERROR(CheckStreams(request.events));
+    ES_RETURN_IF_ERROR(CheckTracking(request.tracking));
+    for (const Event& event : request.events) {
+      const auto position = static_cast<std::int64_t>(events_.size()) + 1;
+      if (event.stream) streams_[event.stream->id][event.stream->version] = position;
+      events_.push_back(SequencedEvent{position, event});
+    }
+    if (request.tracking != nullptr) {
+      max_tracking_ids_[request.tracking->application_name] = request.tracking->notification_id;
+    }
+    return request.events.empty() ? 0 : events_.back().position;
+  }
+
   // Positions are 1-based and gap-free: the event at position p is events_[p - 1].
   const SequencedEvent& At(std::int64_t position) const {
     return events_[static_cast<std::size_t>(position - 1)];

@@ -141,7 +141,7 @@ Status Segment::ReadEvent(std::int64_t position, EventView* view) const {
   return Status::OK();
 }
 
-Status Segment::Sync(std::uint64_t begin, std::uint64_t end) {
+Status Segment::Sync(std::uint64_t begin, std::uint64_t end) const {
   return map_->Sync(begin, end - begin);
 }
 

@@ -65,7 +65,7 @@ class Segment {
   }
 
   // Makes the bytes [begin, end) written through the mapping durable.
-  Status Sync(std::uint64_t begin, std::uint64_t end);
+  Status Sync(std::uint64_t begin, std::uint64_t end) const;
 
  private:
   Segment(Env* env, std::string dir, std::string path)

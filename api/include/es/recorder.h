@@ -16,6 +16,7 @@
 #ifndef ES_RECORDER_H_
 #define ES_RECORDER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,13 +29,21 @@
 #include "es/query.h"
 #include "es/result.h"
 #include "es/status.h"
+#include "es/subscription.h"
 
 namespace es {
 
 // When a write is acknowledged.
+//
+// Durability is a prefix property: a write made durable also makes every write before it durable,
+// so a crash loses a suffix of the log, never a write in the middle. Concurrent writes are
+// committed in groups: one fdatasync covers every kSync write of a group.
 enum class Durability : unsigned char {
-  kSync,  // after its bytes are on stable storage (fdatasync): survives power loss
-  kNone,  // after it is visible to readers; a crash may lose it (tests, benchmarks, MemEnv)
+  kSync,      // after its bytes are on stable storage (fdatasync): survives power loss
+  kBuffered,  // after it is visible to readers; synced in the background within
+              // Options::sync_interval_ms, so a crash of the machine loses at most that window
+  kNone,      // after it is visible to readers; synced only by a later kSync write, a background
+              // sync of a kBuffered write, or a clean close (tests, benchmarks, MemEnv)
 };
 
 struct WriteOptions {
@@ -81,6 +90,11 @@ class DcbRecorder {
   // ConditionFailed, writing nothing, when `condition` matches (see AppendCondition).
   virtual Result<std::int64_t> Append(std::span<const Event> events,
                                       const std::optional<AppendCondition>& condition) = 0;
+
+  // Every event matching `query` with position > `after` (null: 0), in order, then each new
+  // match as it commits. InvalidArgument when after < 0.
+  virtual Result<std::unique_ptr<Subscription<SequencedEvent>>> Subscribe(
+      const Query& query, std::optional<std::int64_t> after) = 0;
 };
 
 // Aggregate streams (reference §3.2).
@@ -106,6 +120,10 @@ class ApplicationRecorder : public AggregateRecorder {
       const SelectNotificationsOptions& options) = 0;
   // The largest notification id, or null when the log is empty.
   virtual Result<std::optional<std::int64_t>> MaxNotificationId() = 0;
+  // Notifications with id > `gt` (null: all), of the `topics` (empty: all), in order, then each
+  // new one as it commits.
+  virtual Result<std::unique_ptr<Subscription<Notification>>> SubscribeNotifications(
+      std::optional<std::int64_t> gt, std::vector<std::string> topics) = 0;
 };
 
 // Tracking records: exactly-once processing of upstream notifications (reference §3.4).
@@ -121,6 +139,12 @@ class TrackingRecorder {
   // True when `notification_id` is null or <= MaxTrackingId ("processed up to").
   virtual Result<bool> HasTrackingId(std::string_view application_name,
                                      std::optional<std::int64_t> notification_id) = 0;
+  // Returns OK as soon as HasTrackingId(application_name, notification_id) is true (at once when
+  // `notification_id` is null); Timeout after `timeout`; Interrupted when `interrupt` (optional)
+  // is or becomes set.
+  virtual Status Wait(std::string_view application_name,
+                      std::optional<std::int64_t> notification_id,
+                      std::chrono::milliseconds timeout, const Interrupt* interrupt = nullptr) = 0;
 };
 
 class ProcessRecorder : public ApplicationRecorder, public TrackingRecorder {
@@ -151,6 +175,10 @@ class Recorder : public ProcessRecorder, public DcbRecorder {
   // The position of the last event in the store, or null when it is empty.
   virtual Result<std::optional<std::int64_t>> Head() = 0;
 
+  // Backends call append_listeners().Notify() after each write that changed what readers see
+  // (events or tracking records); subscriptions and waits register here.
+  AppendListeners& append_listeners() { return append_listeners_; }
+
   // ---- Derived once for every backend ----
 
   Result<std::int64_t> Append(std::span<const Event> events,
@@ -166,10 +194,18 @@ class Recorder : public ProcessRecorder, public DcbRecorder {
   Status InsertTracking(const Tracking& tracking) final;
   Result<bool> HasTrackingId(std::string_view application_name,
                              std::optional<std::int64_t> notification_id) final;
+  Result<std::unique_ptr<Subscription<SequencedEvent>>> Subscribe(
+      const Query& query, std::optional<std::int64_t> after) final;
+  Result<std::unique_ptr<Subscription<Notification>>> SubscribeNotifications(
+      std::optional<std::int64_t> gt, std::vector<std::string> topics) final;
+  Status Wait(std::string_view application_name, std::optional<std::int64_t> notification_id,
+              std::chrono::milliseconds timeout, const Interrupt* interrupt = nullptr) final;
 
  private:
   Result<std::vector<std::int64_t>> InsertStoredEvents(std::span<const StoredEvent> events,
                                                        const Tracking* tracking);
+
+  AppendListeners append_listeners_;
 };
 
 // The reference recorder: everything in memory, one mutex, linear scans. Obviously correct rather

@@ -53,6 +53,8 @@ class [[nodiscard]] Status {
   static Status Interrupted(std::string_view msg) { return Status(Code::kInterrupted, msg); }
 
   bool ok() const { return code_ == Code::kOk; }
+  // Drops a status on purpose, where no caller could act on it (a destructor, say).
+  void IgnoreError() const {}
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
 

@@ -6,9 +6,13 @@
 //   if (!store.ok()) { ... store.status().ToString() ... }
 //   (*store)->Append(events, condition);
 //
-// The store implements every recorder interface (see recorder.h). Writers are serialised by one
-// lock; readers never take it and see an immutable prefix of the log. Destroying the store closes
-// it; all writes acknowledged before are on disk as their Durability promised.
+// The store implements every recorder interface (see recorder.h). Concurrent writers queue and
+// are committed in groups by the writer at the head of the queue: each request is checked against
+// the log plus the requests accepted before it in its group, and succeeds or fails alone; one
+// fdatasync covers the group. Readers never wait for writers and see an immutable prefix of the
+// log. After a failed write or fdatasync the store refuses writes (Poisoned) until it is reopened;
+// reads go on. Destroying the store closes it: it syncs every write made before (unless
+// poisoned). No call may be in progress then.
 #ifndef ES_STORE_H_
 #define ES_STORE_H_
 
@@ -27,7 +31,11 @@ namespace es {
 // What a store reports about itself.
 struct StoreInfo {
   std::optional<std::int64_t> head;  // last position, null when empty
-  std::uint64_t writer_epoch = 0;    // bumped durably on every open
+  // Last position known to be on stable storage (fdatasync returned), null when none. Writes
+  // recovered from an earlier open count as durable.
+  std::optional<std::int64_t> durable_head;
+  std::uint64_t sync_count = 0;    // fdatasyncs of the log since open (group commit: one per group)
+  std::uint64_t writer_epoch = 0;  // bumped durably on every open
   std::uint64_t segment_count = 0;
   std::uint64_t log_bytes = 0;     // bytes of frames in all segments (not preallocation)
   std::uint64_t index_bytes = 0;   // heap memory of the in-memory indexes
@@ -49,6 +57,11 @@ class Store : public Recorder {
   Store& operator=(const Store&) = delete;
 
   virtual StoreInfo Info() = 0;
+
+  // Makes every write acknowledged so far durable (whatever its Durability), and returns the
+  // fdatasync's error if it fails (the store is then poisoned). Closing does the same but cannot
+  // report a failure: call Sync() first to learn of one.
+  virtual Status Sync() = 0;
 
  protected:
   Store() = default;

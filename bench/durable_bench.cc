@@ -1,0 +1,167 @@
+// Durable write benchmark of the engine (issue 3): group commit under concurrent writers.
+//   - single-event conditional appends (each on its own boundary, durability sync) with 1, 4, 16
+//     and 64 writer threads: appends/s and events per fdatasync;
+//   - durable unconditional 1,000-event appends (256-byte data) from 1 and 4 threads: events/s.
+// Each figure is the median of --runs runs of --seconds each, every run on a fresh store.
+// Prints one JSON object. Usage:
+//   durable_bench [--dir DIR] [--seconds S] [--runs N] [--writers 1,4,16,64]
+#include <es/store.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void Check(const es::Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "durable_bench: %s: %s\n", what, s.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+struct RunResult {
+  double appends_per_s;
+  double events_per_s;
+  double events_per_sync;
+};
+
+// Runs `threads` writers for `seconds` on a fresh store; each append is made by `append(store,
+// thread, i)` and returns how many events it wrote.
+template <typename AppendFn>
+RunResult Run(const std::string& dir, int threads, double seconds, AppendFn append) {
+  std::filesystem::remove_all(dir);
+  es::Options options;  // durability sync
+  auto opened = es::Store::Open(options, dir);
+  Check(opened.status(), "open");
+  std::unique_ptr<es::Store> store = std::move(opened).value();
+
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> appends{0};
+  std::atomic<std::int64_t> events{0};
+  std::vector<std::thread> workers;
+  std::uint64_t syncs_before = store->Info().sync_count;
+  auto start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (std::int64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        events.fetch_add(append(*store, t, i), std::memory_order_relaxed);
+        appends.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& w : workers) w.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::uint64_t syncs = store->Info().sync_count - syncs_before;
+  store.reset();
+  std::filesystem::remove_all(dir);
+  return RunResult{
+      static_cast<double>(appends) / elapsed, static_cast<double>(events) / elapsed,
+      static_cast<double>(events) / static_cast<double>(std::max<std::uint64_t>(1, syncs))};
+}
+
+std::vector<int> ParseList(const std::string& text) {
+  std::vector<int> values;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) values.push_back(std::atoi(item.c_str()));
+  return values;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir;
+  double seconds = 2;
+  int runs = 3;
+  std::vector<int> writer_counts = {1, 4, 16, 64};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--dir") {
+      dir = argv[i + 1];
+    } else if (flag == "--seconds") {
+      seconds = std::atof(argv[i + 1]);
+    } else if (flag == "--runs") {
+      runs = std::atoi(argv[i + 1]);
+    } else if (flag == "--writers") {
+      writer_counts = ParseList(argv[i + 1]);
+    } else {
+      std::fprintf(stderr,
+                   "usage: durable_bench [--dir DIR] [--seconds S] [--runs N] [--writers LIST]\n");
+      return 2;
+    }
+  }
+  if (dir.empty()) {
+    dir = (std::filesystem::temp_directory_path() / ("es-durable-" + std::to_string(::getpid())))
+              .string();
+  }
+  const std::string data(256, 'x');
+
+  // Each writer appends on its own boundary: the condition "nothing with my tag since I last
+  // wrote" over a tag no other writer uses.
+  auto conditional = [&](es::Store& store, int thread, std::int64_t i) -> std::int64_t {
+    std::string tag = "writer-" + std::to_string(thread) + "-" + std::to_string(i);
+    es::Event event{.type = "Subscribed", .data = data, .tags = {tag}};
+    es::AppendCondition condition{{{es::QueryItem{{"Subscribed"}, {tag}}}}, std::nullopt};
+    Check(store.Append(std::span<const es::Event>(&event, 1), condition).status(), "append");
+    return 1;
+  };
+  auto bulk = [&](es::Store& store, int thread, std::int64_t i) -> std::int64_t {
+    thread_local std::vector<es::Event> batch;
+    batch.resize(1000);
+    for (int k = 0; k < 1000; ++k) {
+      batch[k] = es::Event{.type = "Imported",
+                           .data = data,
+                           .tags = {"batch-" + std::to_string(thread) + "-" + std::to_string(i)}};
+    }
+    Check(store.Append(batch, std::nullopt).status(), "bulk append");
+    return 1000;
+  };
+
+  std::printf("{\"seconds_per_run\":%g,\"runs\":%d,\"conditional\":[", seconds, runs);
+  double one_writer_rate = 0;
+  for (std::size_t w = 0; w < writer_counts.size(); ++w) {
+    std::vector<double> rates, per_sync;
+    for (int r = 0; r < runs; ++r) {
+      RunResult result = Run(dir, writer_counts[w], seconds, conditional);
+      rates.push_back(result.appends_per_s);
+      per_sync.push_back(result.events_per_sync);
+    }
+    double rate = Median(rates);
+    if (writer_counts[w] == 1) one_writer_rate = rate;
+    std::printf("%s{\"writers\":%d,\"appends_per_s\":%.0f,\"events_per_fdatasync\":%.1f",
+                w ? "," : "", writer_counts[w], rate, Median(per_sync));
+    if (one_writer_rate > 0) std::printf(",\"vs_1_writer\":%.1f", rate / one_writer_rate);
+    std::printf("}");
+    std::fflush(stdout);
+  }
+  std::printf("],\"bulk_1000\":[");
+  const int bulk_threads[] = {1, 4};
+  for (int b = 0; b < 2; ++b) {
+    std::vector<double> rates, per_sync;
+    for (int r = 0; r < runs; ++r) {
+      RunResult result = Run(dir, bulk_threads[b], seconds, bulk);
+      rates.push_back(result.events_per_s);
+      per_sync.push_back(result.events_per_sync);
+    }
+    std::printf("%s{\"writers\":%d,\"events_per_s\":%.0f,\"events_per_fdatasync\":%.0f}",
+                b ? "," : "", bulk_threads[b], Median(rates), Median(per_sync));
+  }
+  std::printf("]}\n");
+  return 0;
+}
