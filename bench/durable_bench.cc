@@ -2,12 +2,14 @@
 //   - single-event conditional appends (each on its own boundary, durability sync) with 1, 4, 16
 //     and 64 writer threads: appends/s and events per fdatasync;
 //   - durable unconditional 1,000-event appends (256-byte data) from 1 and 4 threads: events/s.
-// Each figure is the median of --runs runs of --seconds each, every run on a fresh store.
+// Both with the POSIX and the io_uring backend, run alternately so that they share the machine's
+// mood. Each figure is the median of --runs runs of --seconds each, every run on a fresh store.
 // Prints one JSON object. Usage:
 //   durable_bench [--dir DIR] [--seconds S] [--runs N] [--writers 1,4,16,64]
 #include <es/store.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -43,9 +45,11 @@ struct RunResult {
 // Runs `threads` writers for `seconds` on a fresh store; each append is made by `append(store,
 // thread, i)` and returns how many events it wrote.
 template <typename AppendFn>
-RunResult Run(const std::string& dir, int threads, double seconds, AppendFn append) {
+RunResult Run(const std::string& dir, es::IoBackend backend, int threads, double seconds,
+              AppendFn append) {
   std::filesystem::remove_all(dir);
   es::Options options;  // durability sync
+  options.io_backend = backend;
   auto opened = es::Store::Open(options, dir);
   Check(opened.status(), "open");
   std::unique_ptr<es::Store> store = std::move(opened).value();
@@ -133,34 +137,54 @@ int main(int argc, char** argv) {
     return 1000;
   };
 
-  std::printf("{\"seconds_per_run\":%g,\"runs\":%d,\"conditional\":[", seconds, runs);
-  double one_writer_rate = 0;
-  for (std::size_t w = 0; w < writer_counts.size(); ++w) {
-    std::vector<double> rates, per_sync;
+  struct Backend {
+    const char* name;
+    es::IoBackend backend;
+  };
+  const Backend backends[] = {{"posix", es::IoBackend::kPosix},
+                              {"io_uring", es::IoBackend::kIoUring}};
+  // One workload: per backend, the median over alternating runs of `metric`.
+  auto measure = [&](int threads, auto append, auto metric) {
+    std::vector<double> figures[2], per_sync[2];
     for (int r = 0; r < runs; ++r) {
-      RunResult result = Run(dir, writer_counts[w], seconds, conditional);
-      rates.push_back(result.appends_per_s);
-      per_sync.push_back(result.events_per_sync);
+      for (int b = 0; b < 2; ++b) {
+        RunResult result = Run(dir, backends[b].backend, threads, seconds, append);
+        figures[b].push_back(metric(result));
+        per_sync[b].push_back(result.events_per_sync);
+      }
     }
-    double rate = Median(rates);
-    if (writer_counts[w] == 1) one_writer_rate = rate;
-    std::printf("%s{\"writers\":%d,\"appends_per_s\":%.0f,\"events_per_fdatasync\":%.1f",
-                w ? "," : "", writer_counts[w], rate, Median(per_sync));
-    if (one_writer_rate > 0) std::printf(",\"vs_1_writer\":%.1f", rate / one_writer_rate);
-    std::printf("}");
+    return std::array<std::pair<double, double>, 2>{
+        {{Median(figures[0]), Median(per_sync[0])}, {Median(figures[1]), Median(per_sync[1])}}};
+  };
+  auto appends_per_s = [](const RunResult& r) { return r.appends_per_s; };
+  auto events_per_s = [](const RunResult& r) { return r.events_per_s; };
+
+  std::printf("{\"seconds_per_run\":%g,\"runs\":%d,\"conditional\":[", seconds, runs);
+  double one_writer[2] = {0, 0};
+  for (std::size_t w = 0; w < writer_counts.size(); ++w) {
+    auto figures = measure(writer_counts[w], conditional, appends_per_s);
+    for (int b = 0; b < 2; ++b) {
+      if (writer_counts[w] == 1) one_writer[b] = figures[b].first;
+      std::printf(
+          "%s{\"backend\":\"%s\",\"writers\":%d,\"appends_per_s\":%.0f,"
+          "\"events_per_fdatasync\":%.1f",
+          w + b ? "," : "", backends[b].name, writer_counts[w], figures[b].first,
+          figures[b].second);
+      if (one_writer[b] > 0) std::printf(",\"vs_1_writer\":%.1f", figures[b].first / one_writer[b]);
+      std::printf("}");
+    }
     std::fflush(stdout);
   }
   std::printf("],\"bulk_1000\":[");
   const int bulk_threads[] = {1, 4};
-  for (int b = 0; b < 2; ++b) {
-    std::vector<double> rates, per_sync;
-    for (int r = 0; r < runs; ++r) {
-      RunResult result = Run(dir, bulk_threads[b], seconds, bulk);
-      rates.push_back(result.events_per_s);
-      per_sync.push_back(result.events_per_sync);
+  for (int t = 0; t < 2; ++t) {
+    auto figures = measure(bulk_threads[t], bulk, events_per_s);
+    for (int b = 0; b < 2; ++b) {
+      std::printf(
+          "%s{\"backend\":\"%s\",\"writers\":%d,\"events_per_s\":%.0f,"
+          "\"events_per_fdatasync\":%.0f}",
+          t + b ? "," : "", backends[b].name, bulk_threads[t], figures[b].first, figures[b].second);
     }
-    std::printf("%s{\"writers\":%d,\"events_per_s\":%.0f,\"events_per_fdatasync\":%.0f}",
-                b ? "," : "", bulk_threads[b], Median(rates), Median(per_sync));
   }
   std::printf("]}\n");
   return 0;

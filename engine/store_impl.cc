@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <limits>
 #include <string_view>
 
+#include "engine/checkpoints.h"
 #include "engine/format/event_entry.h"
 #include "engine/format/frame.h"
 #include "engine/util/coding.h"
+#include "engine/util/path.h"
 
 namespace es {
 namespace {
@@ -64,6 +67,25 @@ Status ValidateReadBounds(std::optional<std::int64_t> after, std::optional<std::
   return Status::OK();
 }
 
+// The io_uring Env when `backend` (or, for kAuto, ES_IO_BACKEND) asks for it; null for the POSIX
+// Env.
+Result<std::unique_ptr<Env>> ChooseFileSystemEnv(IoBackend backend) {
+  if (backend == IoBackend::kAuto) {
+    const char* forced = std::getenv("ES_IO_BACKEND");
+    std::string_view name = forced != nullptr ? forced : "posix";
+    if (name == "io_uring") {
+      backend = IoBackend::kIoUring;
+    } else if (name != "posix") {
+      return Status::InvalidArgument("ES_IO_BACKEND must be posix or io_uring, not '" +
+                                     std::string(name) + "'");
+    }
+  }
+  if (backend != IoBackend::kIoUring) return std::unique_ptr<Env>();
+  Result<std::unique_ptr<Env>> ring = NewIoUringEnv();
+  if (!ring.ok()) return ring.status().WithContext("the io_uring I/O backend was asked for");
+  return ring;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_view dir) {
@@ -72,21 +94,29 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, std::string_v
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::string_view dir_view) {
   ES_RETURN_IF_ERROR(ValidateOptions(options));
-  Env* env = options.env != nullptr ? options.env : Env::Default();
+  std::unique_ptr<Env> owned_env;
+  if (options.env == nullptr) {
+    ES_ASSIGN_OR_RETURN(owned_env, ChooseFileSystemEnv(options.io_backend));
+  }
+  Env* env = options.env != nullptr ? options.env : owned_env ? owned_env.get() : Env::Default();
   std::string dir(dir_view);
   if (dir.empty()) return Status::InvalidArgument("store directory name is empty");
   if (!env->FileExists(dir)) {
     if (!options.create_if_missing)
       return Status::NotFound(dir + ": no store (create_if_missing is off)");
     ES_RETURN_IF_ERROR(env->CreateDir(dir));
+    // The new directory's own entry must survive a crash too, or everything in it goes with it.
+    std::string parent = ParentDir(NormalizePath(dir));
+    ES_RETURN_IF_ERROR(env->SyncDir(parent.empty() ? "." : parent));
   }
-  std::unique_ptr<StoreImpl> store(new StoreImpl(options, env, dir));
+  std::unique_ptr<StoreImpl> store(new StoreImpl(options, std::move(owned_env), env, dir));
   ES_ASSIGN_OR_RETURN(store->lock_, env->LockFile(dir + "/" + kLockName));
 
   // Classify the directory's files: anything unknown is an error, temporaries are removed.
   ES_ASSIGN_OR_RETURN(std::vector<std::string> children, env->GetChildren(dir));
   std::vector<std::int64_t> bases;
   std::vector<std::string> index_files;
+  std::vector<std::int64_t> checkpoints;
   bool has_meta = false;
   for (const std::string& name : children) {
     std::int64_t base;
@@ -95,6 +125,8 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
       has_meta = true;
     } else if (Segment::ParseFileName(name, &base)) {
       bases.push_back(base);
+    } else if (ParseCheckpointFileName(name, &base)) {
+      checkpoints.push_back(base);
     } else if (HasSuffix(name, ".pidx") && name.size() == 25) {
       index_files.push_back(name);
     } else if (HasSuffix(name, ".tmp")) {
@@ -114,12 +146,36 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
     ES_ASSIGN_OR_RETURN(meta, CreateStoreMeta(env, dir));
   }
 
+  // The newest checkpoint that passes every check spares replaying what it covers.
+  ReplayStart start;
+  if (!options.ignore_checkpoints) {
+    std::sort(checkpoints.rbegin(), checkpoints.rend());
+    for (std::int64_t position : checkpoints) {
+      bool replay_all;
+      Result<ReplayStart> loaded =
+          LoadCheckpoint(env, dir, position, meta.slot, bases, &store->index_, &replay_all);
+      if (loaded.ok()) {
+        start = std::move(loaded).value();
+        store->checkpoint_loaded_ = position;
+        break;
+      }
+      store->checkpoints_rejected_.push_back(CheckpointFileName(position) + ": " +
+                                             loaded.status().ToString());
+      if (replay_all) break;
+    }
+  }
+  const std::int64_t replay_from = start.next_position;
   StoreImpl* s = store.get();
   ES_ASSIGN_OR_RETURN(RecoveredLog log,
-                      RecoverLog(env, dir, meta.slot, bases,
+                      RecoverLog(env, dir, meta.slot, bases, std::move(start),
                                  [s](Segment& segment, std::uint64_t offset, const FrameHeader& h) {
                                    return s->IndexRecoveredFrame(segment, offset, h);
                                  }));
+  store->replayed_events_ = static_cast<std::uint64_t>(log.next_position - replay_from);
+  // The loaded checkpoint vouches for the position index entries it covers (docs/format.md).
+  store->checkpoint_position_ = store->checkpoint_loaded_.value_or(0);
+  store->durable_index_position_ = store->checkpoint_position_;
+  store->checkpoint_head_.store(store->checkpoint_position_, std::memory_order_relaxed);
   ES_ASSIGN_OR_RETURN(store->meta_, BumpStoreMeta(env, dir, meta));
 
   // Position index files whose segment is gone are stale derived data.
@@ -141,6 +197,9 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
   store->durable_ = LogMark{0, kSegmentHeaderSize, 0};
   ES_RETURN_IF_ERROR(store->SyncTo(store->TailMark()));
   store->syncer_ = std::thread([s] { s->RunBackgroundSync(); });
+  if (options.checkpoint_interval_events > 0) {
+    store->checkpointer_ = std::thread([s] { s->RunBackgroundCheckpoints(); });
+  }
   return std::unique_ptr<Store>(std::move(store));
 }
 
@@ -175,6 +234,9 @@ void StoreImpl::PublishSegment(std::unique_ptr<Segment> segment) {
 }
 
 Status StoreImpl::Roll() {
+  // The new segment must not survive a crash that loses frames before it: files are written back
+  // independently, so the old segment is made durable first.
+  if (!owned_segments_.empty()) ES_RETURN_IF_ERROR(SyncTo(TailMark()));
   SegmentHeader header;
   header.store_id = meta_.slot.store_id;
   env_->RandomBytes(&header.salt, sizeof(header.salt));
@@ -238,47 +300,64 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
                                    " bytes exceeds max_write_bytes");
   }
 
-  Writer writer{request, body_length, frame_length,
-                request.options.durability.value_or(options_.durability)};
-  std::unique_lock lock(queue_mutex_);
-  queue_.push_back(&writer);
-  while (!writer.done && queue_.front() != &writer) writer.wake.wait(lock);
-  if (writer.done) return std::move(*writer.result);
+  auto writer = std::make_shared<Writer>(request, body_length, frame_length,
+                                         request.options.durability.value_or(options_.durability));
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back(writer);
+    if (queue_.size() == 1) writer->state.store(Writer::kLeading, std::memory_order_relaxed);
+  }
+  // Followers sleep on their own word, so that waking them needs no lock they would queue on.
+  int state;
+  while ((state = writer->state.load(std::memory_order_acquire)) == Writer::kQueued) {
+    writer->state.wait(Writer::kQueued, std::memory_order_acquire);
+  }
+  if (state == Writer::kDone) return std::move(*writer->result);
 
   // This writer leads a group: itself and the writers queued behind it, up to a size that keeps
-  // the group's latency near one sync.
-  thread_local std::vector<Writer*> group;
+  // the group's latency near one sync. The group's shared pointers keep every writer alive until
+  // it has been woken.
+  thread_local std::vector<std::shared_ptr<Writer>> group;
   group.clear();
-  std::size_t group_bytes = 0;
-  for (Writer* w : queue_) {
-    if (!group.empty() && group_bytes + w->frame_length > kMaxGroupBytes) break;
-    group.push_back(w);
-    group_bytes += w->frame_length;
-  }
-  lock.unlock();
-  CommitGroup(group);
-  if (std::any_of(group.begin(), group.end(), [](Writer* w) { return w->result->ok(); })) {
-    append_listeners().Notify();
-  }
-  lock.lock();
-  for (std::size_t i = 0; i < group.size(); ++i) queue_.pop_front();
-  // The next leader first, so that its group commits while this one's writers wake up.
-  if (!queue_.empty()) queue_.front()->wake.notify_one();
-  for (Writer* w : group) {
-    if (w != &writer) {
-      w->done = true;
-      w->wake.notify_one();
+  {
+    std::lock_guard lock(queue_mutex_);
+    std::size_t group_bytes = 0;
+    for (const std::shared_ptr<Writer>& w : queue_) {
+      if (!group.empty() && group_bytes + w->frame_length > kMaxGroupBytes) break;
+      group.push_back(w);
+      group_bytes += w->frame_length;
     }
   }
-  return std::move(*writer.result);
+  CommitGroup(group);
+  if (std::any_of(group.begin(), group.end(), [](const auto& w) { return w->result->ok(); })) {
+    append_listeners().Notify();
+  }
+  std::shared_ptr<Writer> next_leader;
+  {
+    std::lock_guard lock(queue_mutex_);
+    for (std::size_t i = 0; i < group.size(); ++i) queue_.pop_front();
+    if (!queue_.empty()) next_leader = queue_.front();
+  }
+  // The next leader first, so that its group commits while this one's writers wake up.
+  if (next_leader != nullptr) Wake(*next_leader, Writer::kLeading);
+  for (const std::shared_ptr<Writer>& w : group) {
+    if (w != writer) Wake(*w, Writer::kDone);
+  }
+  group.clear();
+  return std::move(*writer->result);
 }
 
-void StoreImpl::CommitGroup(std::span<Writer* const> group) {
+void StoreImpl::Wake(Writer& writer, int state) {
+  writer.state.store(state, std::memory_order_release);
+  writer.state.notify_one();
+}
+
+void StoreImpl::CommitGroup(std::span<const std::shared_ptr<Writer>> group) {
   std::lock_guard lock(write_mutex_);
   group_tracking_.clear();
   bool sync = false;
   bool buffered = false;
-  for (Writer* w : group) {
+  for (const std::shared_ptr<Writer>& w : group) {
     if (!poisoned_.ok()) {
       w->result = poisoned_;
       continue;
@@ -297,7 +376,7 @@ void StoreImpl::CommitGroup(std::span<Writer* const> group) {
   if (!poisoned_.ok()) {
     // Nothing of the group is published: its accepted writes share the failure. Their frames may
     // or may not be found by the next open.
-    for (Writer* w : group) {
+    for (const std::shared_ptr<Writer>& w : group) {
       if (w->result->ok()) w->result = poisoned_;
     }
     return;
@@ -347,7 +426,13 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   if (tail_offset_ + frame_length > segment->size() ||
       static_cast<std::uint64_t>(next_position_ - segment->header().base_position) + count >
           segment->header().capacity_events) {
-    ES_RETURN_IF_ERROR(Roll());
+    Status rolled = Roll();
+    if (!rolled.ok()) {
+      // A half-made segment file may be left behind it, named for positions a later write to the
+      // old segment would take: no write may follow until recovery has dealt with it.
+      Poison(rolled);
+      return poisoned_;
+    }
     segment = owned_segments_.back().get();
   }
 
@@ -373,6 +458,8 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   header.event_count = count;
   header.tracking_count = request.tracking != nullptr ? 1 : 0;
   header.body_length = static_cast<std::uint32_t>(writer.body_length);
+  header.unsynced_before = static_cast<std::uint32_t>(std::min<std::int64_t>(
+      next_position_ - 1 - durable_head_.load(std::memory_order_acquire), kUnsyncedUnknown));
   header.commit_time_us = env_->NowMicros();
   header.writer_epoch = meta_.slot.writer_epoch;
   EncodeFrameHeader(header, frame);
@@ -448,14 +535,115 @@ void StoreImpl::RunBackgroundSync() {
   }
 }
 
+void StoreImpl::RunBackgroundCheckpoints() {
+  const auto interval = static_cast<std::int64_t>(options_.checkpoint_interval_events);
+  std::int64_t attempted = 0;  // the head at the last attempt, so that a failure is not retried
+                               // before another interval of events
+  std::unique_lock syncer_lock(syncer_mutex_);
+  while (!closing_) {
+    checkpointer_wake_.wait_for(syncer_lock, std::chrono::milliseconds(options_.sync_interval_ms));
+    if (closing_) break;
+    syncer_lock.unlock();
+    const std::int64_t head = head_.load(std::memory_order_acquire);
+    if (head - std::max(attempted, checkpoint_head_.load(std::memory_order_relaxed)) >= interval) {
+      attempted = head;
+      // A failure is counted for Info and leaves the earlier checkpoints; a failed sync of the
+      // log has poisoned the store on the way.
+      WriteCheckpoint().IgnoreError();
+    }
+    syncer_lock.lock();
+  }
+}
+
+Status StoreImpl::WriteCheckpoint() {
+  std::lock_guard checkpoint_lock(checkpoint_mutex_);
+  ES_RETURN_IF_ERROR(index_sync_failure_);
+  CheckpointHeader header;
+  {
+    std::lock_guard lock(write_mutex_);
+    if (!poisoned_.ok()) return poisoned_;
+    const LogMark mark = TailMark();
+    // A tail at the start of a segment has no frame there to seal the checkpoint with; the next
+    // write will give it one.
+    if (mark.head <= checkpoint_position_ || mark.offset == kSegmentHeaderSize) {
+      return Status::OK();
+    }
+    if (Status synced = SyncTo(mark); !synced.ok()) {
+      Poison(synced);
+      return synced;
+    }
+    const char* tail = owned_segments_[mark.segment]->data();
+    header.store_id = meta_.slot.store_id;
+    header.position = mark.head;
+    header.writer_epoch = meta_.slot.writer_epoch;
+    header.created_us = env_->NowMicros();
+    header.resume_offset = mark.offset;
+    header.last_frame_length = DecodeFixed<std::uint32_t>(tail + mark.offset - 8);
+    header.last_frame_checksum = DecodeFixed<std::uint64_t>(tail + mark.offset - 16);
+    header.log_bytes = log_bytes_;
+    for (std::size_t i = 0; i <= mark.segment; ++i) {
+      const SegmentHeader& segment = owned_segments_[i]->header();
+      header.segments.push_back({segment.base_position, segment.salt});
+    }
+    index_.BeginSnapshot(mark.head);
+  }
+  // Serialized without the writer lock: the snapshot bounds what is read by the position.
+  const std::int64_t position = header.position;
+  Result<std::unique_ptr<CheckpointWriter>> writer = CheckpointWriter::Create(env_, dir_, position);
+  Status written = writer.status();
+  if (written.ok()) written = SyncPositionIndexes(position);
+  if (written.ok()) written = (*writer)->Write(std::move(header), index_);
+  {
+    std::lock_guard lock(write_mutex_);
+    index_.EndSnapshot();
+  }
+  if (written.ok()) written = (*writer)->Commit(checkpoint_position_);
+  if (!written.ok()) {
+    checkpoint_failures_.fetch_add(1, std::memory_order_relaxed);
+    return written;
+  }
+  checkpoint_position_ = position;
+  checkpoint_head_.store(position, std::memory_order_relaxed);
+  checkpoints_written_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+Status StoreImpl::SyncPositionIndexes(std::int64_t position) {
+  const std::size_t count = segment_count_.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Segment& segment = *segments_[i];
+    const std::int64_t first =
+        std::max(segment.header().base_position, durable_index_position_ + 1);
+    const std::int64_t last =
+        i + 1 < count ? std::min(position, segments_[i + 1]->header().base_position - 1) : position;
+    if (first > last) continue;
+    if (Status synced = segment.SyncPositionIndex(first, last); !synced.ok()) {
+      index_sync_failure_ = synced;
+      return synced;
+    }
+  }
+  durable_index_position_ = position;
+  return Status::OK();
+}
+
 StoreImpl::~StoreImpl() {
   {
     std::lock_guard syncer_lock(syncer_mutex_);
     closing_ = true;
   }
   syncer_wake_.notify_one();
+  checkpointer_wake_.notify_one();
   if (syncer_.joinable()) syncer_.join();
+  const bool checkpoints = checkpointer_.joinable();
+  if (checkpoints) checkpointer_.join();
   Sync().IgnoreError();  // a caller who cares calls Sync() first
+  // A failure leaves the earlier checkpoints: the next Open replays a little more.
+  if (checkpoints) WriteCheckpoint().IgnoreError();
+}
+
+std::size_t StoreImpl::TEST_QueuedWriters() {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
 }
 
 Status StoreImpl::Sync() {
@@ -587,7 +775,15 @@ StoreInfo StoreImpl::Info() {
   info.tag_count = index_.tag_count();
   info.type_count = index_.type_count();
   info.stream_count = index_.stream_count();
-  info.io_backend = "mmap";
+  info.io_backend = std::string(env_->io_backend());
+  info.checkpoint_loaded = checkpoint_loaded_;
+  info.checkpoints_rejected = checkpoints_rejected_;
+  info.replayed_events = replayed_events_;
+  if (std::int64_t newest = checkpoint_head_.load(std::memory_order_relaxed); newest > 0) {
+    info.checkpoint_position = newest;
+  }
+  info.checkpoints_written = checkpoints_written_.load(std::memory_order_relaxed);
+  info.checkpoint_failures = checkpoint_failures_.load(std::memory_order_relaxed);
   return info;
 }
 

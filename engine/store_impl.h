@@ -28,7 +28,8 @@ namespace es {
 class StoreImpl final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const Options& options, std::string_view dir);
-  // Stops the background syncer and syncs every write not yet durable (unless poisoned).
+  // Stops the background threads, syncs every write not yet durable (unless poisoned) and
+  // writes an index checkpoint (unless checkpoints are off).
   ~StoreImpl() override;
 
   Result<std::int64_t> Write(const AppendRequest& request) override;
@@ -40,16 +41,29 @@ class StoreImpl final : public Store {
   StoreInfo Info() override;
   Status Sync() override;
 
+  // Writers queued, the leader of the group being committed included (for tests of grouping).
+  std::size_t TEST_QueuedWriters();
+
  private:
-  // A Write waiting in the queue. The group's leader fills `result` and sets `done`.
+  // A Write waiting in the queue. The group's leader fills `result`, then moves `state` on.
   struct Writer {
+    static constexpr int kQueued = 0;   // waiting behind a leader
+    static constexpr int kLeading = 1;  // at the front of the queue: commit the next group
+    static constexpr int kDone = 2;     // committed (or refused) by a leader: `result` is set
+
+    Writer(const AppendRequest& request, std::size_t body_length, std::size_t frame_length,
+           Durability durability)
+        : request(request),
+          body_length(body_length),
+          frame_length(frame_length),
+          durability(durability) {}
+
     const AppendRequest& request;
-    std::size_t body_length;
-    std::size_t frame_length;
-    Durability durability;
+    const std::size_t body_length;
+    const std::size_t frame_length;
+    const Durability durability;
     std::optional<Result<std::int64_t>> result;
-    bool done = false;  // guarded by queue_mutex_
-    std::condition_variable wake;
+    std::atomic<int> state{kQueued};
   };
   // A place in the log: the end of the bytes written to segment `segment` (an index into
   // segments_), and the last position before it.
@@ -59,12 +73,13 @@ class StoreImpl final : public Store {
     std::int64_t head = 0;
   };
 
-  StoreImpl(const Options& options, Env* env, std::string dir)
-      : options_(options), env_(env), dir_(std::move(dir)) {}
+  StoreImpl(const Options& options, std::unique_ptr<Env> owned_env, Env* env, std::string dir)
+      : owned_env_(std::move(owned_env)), options_(options), env_(env), dir_(std::move(dir)) {}
 
   // Commits the writers at the front of the queue (the caller leads them): accepts or rejects
   // each, writes the accepted ones' frames, syncs once if any asked for it, then publishes.
-  void CommitGroup(std::span<Writer* const> group);
+  void CommitGroup(std::span<const std::shared_ptr<Writer>> group);
+  static void Wake(Writer& writer, int state);
   // Checks one request against the log plus the group's earlier accepted requests, then encodes
   // its frame at the tail and indexes its events, unpublished (writer lock held).
   Result<std::int64_t> Accept(const Writer& writer);
@@ -74,10 +89,19 @@ class StoreImpl final : public Store {
   void Poison(const Status& cause);  // writer lock held
   void RunBackgroundSync();
 
+  // Index checkpoints (docs/format.md, "Index checkpoint"). Writes one as of the tail, which it
+  // first makes durable; nothing when the newest checkpoint already is there.
+  Status WriteCheckpoint();
+  // Makes the position index entries of the positions up to `position` durable (checkpoint
+  // mutex held).
+  Status SyncPositionIndexes(std::int64_t position);
+  void RunBackgroundCheckpoints();
+
   // Indexes a frame found by recovery and checks its position index entries.
   Status IndexRecoveredFrame(Segment& segment, std::uint64_t frame_offset,
                              const FrameHeader& header);
-  // Adds a new segment starting at the next position (writer lock held).
+  // Makes the log durable, then adds a new segment starting at the next position (writer lock
+  // held).
   Status Roll();
   void PublishSegment(std::unique_ptr<Segment> segment);
   // The segment holding `position` (<= a head the caller read).
@@ -87,6 +111,8 @@ class StoreImpl final : public Store {
   Status CheckVersionFree(std::string_view stream_id, std::int64_t version,
                           std::int64_t head) const;
 
+  // Declared first so that it outlives every file and mapping of the store.
+  const std::unique_ptr<Env> owned_env_;  // the io_uring Env, when the store chose it
   const Options options_;
   Env* const env_;
   const std::string dir_;
@@ -95,7 +121,7 @@ class StoreImpl final : public Store {
 
   // Writers queue here; the one at the front leads the next group.
   std::mutex queue_mutex_;
-  std::deque<Writer*> queue_;  // guarded by queue_mutex_
+  std::deque<std::shared_ptr<Writer>> queue_;  // guarded by queue_mutex_
 
   std::mutex write_mutex_;  // held by a group's leader (and Info); readers never take it
   Status poisoned_;         // guarded by write_mutex_: non-OK after a failed write or sync
@@ -119,11 +145,29 @@ class StoreImpl final : public Store {
   std::atomic<std::int64_t> durable_head_{0};
   std::atomic<std::uint64_t> sync_count_{0};
 
-  // The background syncer of kBuffered writes.
+  // The background syncer of kBuffered writes, and the background checkpointer.
   std::mutex syncer_mutex_;
   std::condition_variable syncer_wake_;
-  bool closing_ = false;  // guarded by syncer_mutex_
+  std::condition_variable checkpointer_wake_;
+  bool closing_ = false;  // guarded by syncer_mutex_: stops both threads
   std::thread syncer_;
+  std::thread checkpointer_;  // running when checkpoints are on and Open succeeded
+
+  // Index checkpoints. One is written at a time, under checkpoint_mutex_.
+  std::mutex checkpoint_mutex_;
+  std::int64_t checkpoint_position_ = 0;  // guarded by checkpoint_mutex_: newest written or loaded
+  // Position index entries of positions up to this one are durable (guarded by checkpoint_mutex_).
+  std::int64_t durable_index_position_ = 0;
+  // Non-OK after a position index failed to sync: its pages may be lost without a trace, so no
+  // later checkpoint may vouch for it (guarded by checkpoint_mutex_).
+  Status index_sync_failure_;
+  std::atomic<std::int64_t> checkpoint_head_{0};  // checkpoint_position_, for lock-free readers
+  std::atomic<std::uint64_t> checkpoints_written_{0};
+  std::atomic<std::uint64_t> checkpoint_failures_{0};
+  // What Open did, for Info (set before the store is shared).
+  std::optional<std::int64_t> checkpoint_loaded_;
+  std::vector<std::string> checkpoints_rejected_;
+  std::uint64_t replayed_events_ = 0;
 };
 
 }  // namespace es

@@ -1,5 +1,6 @@
-// Every case runs against both the POSIX Env (in a fresh temporary directory) and the in-memory
-// Env, so that tests written against the in-memory Env mean the same thing on disk.
+// Every case runs against the POSIX Env (in a fresh temporary directory), the in-memory Env and the
+// fault-injection Env, so that tests written against the in-memory Envs mean the same thing on
+// disk.
 #include <stdlib.h>
 
 #include <algorithm>
@@ -15,22 +16,12 @@
 
 #include <doctest/doctest.h>
 
+#include "engine/env/fault_env.h"
+#include "engine/testing/status_checks.h"
 #include "es/env.h"
 
 namespace es {
 namespace {
-
-#define CHECK_OK(expr)                                                 \
-  do {                                                                 \
-    const ::es::Status check_ok_status_ = (expr);                      \
-    CHECK_MESSAGE(check_ok_status_.ok(), check_ok_status_.ToString()); \
-  } while (0)
-
-#define REQUIRE_OK(expr)                                                     \
-  do {                                                                       \
-    const ::es::Status require_ok_status_ = (expr);                          \
-    REQUIRE_MESSAGE(require_ok_status_.ok(), require_ok_status_.ToString()); \
-  } while (0)
 
 class PosixFixture {
  public:
@@ -54,6 +45,24 @@ class PosixFixture {
   std::string root_;
 };
 
+// The POSIX Env with its writes and syncs through io_uring (POSIX alone where no ring starts).
+class IoUringFixture : public PosixFixture {
+ public:
+  IoUringFixture() {
+    auto ring = NewIoUringEnv();
+    if (ring.ok()) {
+      env_ = std::move(ring).value();
+    } else {
+      MESSAGE("no io_uring here (" << ring.status().ToString() << "): testing POSIX again");
+    }
+  }
+
+  Env* env() { return env_ ? env_.get() : Env::Default(); }
+
+ private:
+  std::unique_ptr<Env> env_;
+};
+
 class MemFixture {
  public:
   MemFixture() : env_(NewMemEnv()) { REQUIRE_OK(env_->CreateDir(root_)); }
@@ -65,6 +74,20 @@ class MemFixture {
  private:
   std::unique_ptr<Env> env_;
   std::string root_ = "/mem";
+};
+
+// The fault-injection Env must behave as an Env first.
+class FaultFixture {
+ public:
+  FaultFixture() { REQUIRE_OK(env_.CreateDir(root_)); }
+
+  Env* env() { return &env_; }
+  std::string Path(std::string_view name) const { return root_ + "/" + std::string(name); }
+  const std::string& root() const { return root_; }
+
+ private:
+  FaultInjectionEnv env_;
+  std::string root_ = "/fault";
 };
 
 std::unique_ptr<File> Open(Env* env, const std::string& path, bool create) {
@@ -105,7 +128,7 @@ std::vector<std::string> SortedChildren(Env* env, const std::string& dir) {
   return *children;
 }
 
-#define ENV_FIXTURES PosixFixture, MemFixture
+#define ENV_FIXTURES PosixFixture, IoUringFixture, MemFixture, FaultFixture
 
 TEST_CASE_TEMPLATE("Env: write, read, size, allocate, truncate", Fixture, ENV_FIXTURES) {
   Fixture f;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/env/errno_status.h"
+#include "engine/util/path.h"
 #include "es/env.h"
 
 namespace es {
@@ -170,24 +171,6 @@ class MemFileLock final : public FileLock {
   const std::string path_;
 };
 
-// Collapses repeated and trailing slashes, so that "a//b/" and "a/b" name the same entry.
-std::string Normalize(std::string_view path) {
-  std::string out;
-  for (const char c : path) {
-    if (c == '/' && !out.empty() && out.back() == '/') continue;
-    out += c;
-  }
-  if (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
-}
-
-// The directory holding a normalized path: "" (the working directory) for a bare name.
-std::string Parent(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return "";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 std::mt19937_64 SeededGenerator() {
   std::random_device device;
   std::seed_seq seed{device(), device(), device(), device(),
@@ -197,13 +180,15 @@ std::mt19937_64 SeededGenerator() {
 
 class MemEnv final : public Env {
  public:
+  std::string_view io_backend() const override { return "memory"; }
+
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
-    const std::string p = Normalize(path);
+    const std::string p = NormalizePath(path);
     std::lock_guard lock(mu_);
     if (dirs_.count(p) > 0) return ErrnoStatus("open", path, EISDIR);
     auto it = files_.find(p);
     if (it == files_.end()) {
-      if (!mode.create || dirs_.count(Parent(p)) == 0) return ErrnoStatus("open", path, ENOENT);
+      if (!mode.create || dirs_.count(ParentDir(p)) == 0) return ErrnoStatus("open", path, ENOENT);
       it = files_.emplace(p, std::make_shared<MemFileContents>()).first;
     }
     return std::unique_ptr<File>(
@@ -211,13 +196,13 @@ class MemEnv final : public Env {
   }
 
   bool FileExists(const std::string& path) override {
-    const std::string p = Normalize(path);
+    const std::string p = NormalizePath(path);
     std::lock_guard lock(mu_);
     return files_.count(p) > 0 || dirs_.count(p) > 0;
   }
 
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    const std::string d = Normalize(dir);
+    const std::string d = NormalizePath(dir);
     std::lock_guard lock(mu_);
     if (dirs_.count(d) == 0) {
       return ErrnoStatus("opendir", dir, files_.count(d) > 0 ? ENOTDIR : ENOENT);
@@ -225,7 +210,7 @@ class MemEnv final : public Env {
     std::vector<std::string> names;
     const auto add_child = [&](const std::string& entry) {
       // The roots are their own parents.
-      if (entry != d && Parent(entry) == d) names.push_back(entry.substr(entry.rfind('/') + 1));
+      if (entry != d && ParentDir(entry) == d) names.push_back(entry.substr(entry.rfind('/') + 1));
     };
     for (const auto& [path, contents] : files_) add_child(path);
     for (const std::string& path : dirs_) add_child(path);
@@ -233,7 +218,7 @@ class MemEnv final : public Env {
   }
 
   Status RemoveFile(const std::string& path) override {
-    const std::string p = Normalize(path);
+    const std::string p = NormalizePath(path);
     std::lock_guard lock(mu_);
     if (files_.erase(p) == 0)
       return ErrnoStatus("unlink", path, dirs_.count(p) > 0 ? EISDIR : ENOENT);
@@ -241,8 +226,8 @@ class MemEnv final : public Env {
   }
 
   Status RenameFile(const std::string& from, const std::string& to) override {
-    const std::string f = Normalize(from);
-    const std::string t = Normalize(to);
+    const std::string f = NormalizePath(from);
+    const std::string t = NormalizePath(to);
     std::lock_guard lock(mu_);
     const auto it = files_.find(f);
     int err = 0;
@@ -250,7 +235,7 @@ class MemEnv final : public Env {
       err = dirs_.count(f) > 0 ? ENOTSUP : ENOENT;
     } else if (dirs_.count(t) > 0) {
       err = EISDIR;
-    } else if (dirs_.count(Parent(t)) == 0) {
+    } else if (dirs_.count(ParentDir(t)) == 0) {
       err = ENOENT;
     }
     if (err != 0) return ErrnoStatus("rename", from + " -> " + to, err);
@@ -261,27 +246,27 @@ class MemEnv final : public Env {
   }
 
   Status CreateDir(const std::string& dir) override {
-    const std::string d = Normalize(dir);
+    const std::string d = NormalizePath(dir);
     std::lock_guard lock(mu_);
     if (dirs_.count(d) > 0) return Status::OK();
     if (files_.count(d) > 0) return ErrnoStatus("mkdir", dir, EEXIST);
-    if (dirs_.count(Parent(d)) == 0) return ErrnoStatus("mkdir", dir, ENOENT);
+    if (dirs_.count(ParentDir(d)) == 0) return ErrnoStatus("mkdir", dir, ENOENT);
     dirs_.insert(d);
     return Status::OK();
   }
 
   Status SyncDir(const std::string& dir) override {
     std::lock_guard lock(mu_);
-    if (dirs_.count(Normalize(dir)) == 0) return ErrnoStatus("open", dir, ENOENT);
+    if (dirs_.count(NormalizePath(dir)) == 0) return ErrnoStatus("open", dir, ENOENT);
     return Status::OK();
   }
 
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    const std::string p = Normalize(path);
+    const std::string p = NormalizePath(path);
     std::lock_guard lock(mu_);
     if (dirs_.count(p) > 0) return ErrnoStatus("open", path, EISDIR);
     if (files_.count(p) == 0) {
-      if (dirs_.count(Parent(p)) == 0) return ErrnoStatus("open", path, ENOENT);
+      if (dirs_.count(ParentDir(p)) == 0) return ErrnoStatus("open", path, ENOENT);
       files_.emplace(p, std::make_shared<MemFileContents>());
     }
     std::lock_guard locks_lock(locks_->mu);

@@ -1,4 +1,6 @@
-// The POSIX Env: files through pread/pwrite, mappings through mmap, locks through flock.
+// The POSIX Env: files through pread/pwrite, mappings through mmap, locks through flock. In its
+// io_uring mode (NewIoUringEnv) file writes and syncs, including syncs of mapped ranges, go
+// through an IoRing instead.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "engine/env/errno_status.h"
+#include "engine/env/io_ring.h"
 #include "es/env.h"
 
 namespace es {
@@ -37,10 +40,13 @@ auto RetryOnEintr(F f) {
 
 class PosixMappedRegion final : public MappedRegion {
  public:
-  PosixMappedRegion(char* base, std::uint64_t size, std::string path)
-      : base_(base), size_(size), path_(std::move(path)) {}
+  // With a ring, `fd` is the region's own descriptor of the file (closed with the region), for
+  // syncing its ranges; otherwise -1.
+  PosixMappedRegion(char* base, std::uint64_t size, std::string path, IoRing* ring, int fd)
+      : base_(base), size_(size), path_(std::move(path)), ring_(ring), fd_(fd) {}
   ~PosixMappedRegion() override {
     if (size_ > 0) munmap(base_, size_);
+    if (fd_ >= 0) close(fd_);
   }
   PosixMappedRegion(const PosixMappedRegion&) = delete;
   PosixMappedRegion& operator=(const PosixMappedRegion&) = delete;
@@ -55,6 +61,7 @@ class PosixMappedRegion final : public MappedRegion {
                                      std::to_string(size_) + "-byte mapping");
     }
     if (length == 0) return Status::OK();
+    if (ring_ != nullptr) return ring_->SyncRange(fd_, offset, length, path_);
     // msync requires a page-aligned start address.
     static const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
     const std::uint64_t start = offset / page * page;
@@ -68,12 +75,14 @@ class PosixMappedRegion final : public MappedRegion {
   char* const base_;
   const std::uint64_t size_;
   const std::string path_;
+  IoRing* const ring_;
+  const int fd_;
 };
 
 class PosixFile final : public File {
  public:
-  PosixFile(int fd, std::string path, bool writable)
-      : fd_(fd), path_(std::move(path)), writable_(writable) {}
+  PosixFile(int fd, std::string path, bool writable, IoRing* ring)
+      : fd_(fd), path_(std::move(path)), writable_(writable), ring_(ring) {}
   ~PosixFile() override { close(fd_); }
   PosixFile(const PosixFile&) = delete;
   PosixFile& operator=(const PosixFile&) = delete;
@@ -96,6 +105,7 @@ class PosixFile final : public File {
   }
 
   Status Write(std::uint64_t offset, std::string_view data) override {
+    if (ring_ != nullptr) return ring_->Write(fd_, offset, data, path_);
     while (!data.empty()) {
       const ssize_t r = RetryOnEintr(
           [&] { return pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset)); });
@@ -107,6 +117,7 @@ class PosixFile final : public File {
   }
 
   Status Sync() override {
+    if (ring_ != nullptr) return ring_->SyncRange(fd_, 0, 0, path_);
     if (fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_, errno);
     return Status::OK();
   }
@@ -151,18 +162,30 @@ class PosixFile final : public File {
     }
     // mmap rejects a zero length; an empty region needs no address.
     if (size == 0) {
-      return std::unique_ptr<MappedRegion>(std::make_unique<PosixMappedRegion>(nullptr, 0, path_));
+      return std::unique_ptr<MappedRegion>(
+          std::make_unique<PosixMappedRegion>(nullptr, 0, path_, nullptr, -1));
+    }
+    // The region may outlive this file, so it syncs through a descriptor of its own.
+    int region_fd = -1;
+    if (ring_ != nullptr && writable) {
+      region_fd = fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+      if (region_fd < 0) return ErrnoStatus("dup", path_, errno);
     }
     void* base = mmap(nullptr, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd_, 0);
-    if (base == MAP_FAILED) return ErrnoStatus("mmap", path_, errno);
-    return std::unique_ptr<MappedRegion>(
-        std::make_unique<PosixMappedRegion>(static_cast<char*>(base), size, path_));
+    if (base == MAP_FAILED) {
+      const int err = errno;
+      if (region_fd >= 0) close(region_fd);
+      return ErrnoStatus("mmap", path_, err);
+    }
+    return std::unique_ptr<MappedRegion>(std::make_unique<PosixMappedRegion>(
+        static_cast<char*>(base), size, path_, region_fd >= 0 ? ring_ : nullptr, region_fd));
   }
 
  private:
   const int fd_;
   const std::string path_;
   const bool writable_;
+  IoRing* const ring_;  // null: plain system calls
 };
 
 class PosixFileLock final : public FileLock {
@@ -179,12 +202,16 @@ class PosixFileLock final : public FileLock {
 
 class PosixEnv final : public Env {
  public:
+  explicit PosixEnv(std::unique_ptr<IoRing> ring) : ring_(std::move(ring)) {}
+
+  std::string_view io_backend() const override { return ring_ ? "io_uring" : "posix"; }
+
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     const bool writable = mode.writable || mode.create;
     const int flags = O_CLOEXEC | (writable ? O_RDWR : O_RDONLY) | (mode.create ? O_CREAT : 0);
     const int fd = RetryOnEintr([&] { return open(path.c_str(), flags, 0644); });
     if (fd < 0) return ErrnoStatus("open", path, errno);
-    return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, path, writable));
+    return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, path, writable, ring_.get()));
   }
 
   bool FileExists(const std::string& path) override { return access(path.c_str(), F_OK) == 0; }
@@ -278,13 +305,21 @@ class PosixEnv final : public Env {
       n -= static_cast<std::size_t>(r);
     }
   }
+
+ private:
+  const std::unique_ptr<IoRing> ring_;
 };
 
 }  // namespace
 
 Env* Env::Default() {
-  static Env* const env = new PosixEnv();
+  static Env* const env = new PosixEnv(nullptr);
   return env;
+}
+
+Result<std::unique_ptr<Env>> NewIoUringEnv() {
+  ES_ASSIGN_OR_RETURN(std::unique_ptr<IoRing> ring, IoRing::Start());
+  return std::unique_ptr<Env>(std::make_unique<PosixEnv>(std::move(ring)));
 }
 
 }  // namespace es

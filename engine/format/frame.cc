@@ -22,7 +22,7 @@ void EncodeFrameHeader(const FrameHeader& header, char* frame) {
   EncodeFixed<std::uint32_t>(frame + 16, header.event_count);
   EncodeFixed<std::uint32_t>(frame + 20, header.tracking_count);
   EncodeFixed<std::uint32_t>(frame + 24, header.body_length);
-  EncodeFixed<std::uint32_t>(frame + 28, 0);
+  EncodeFixed<std::uint32_t>(frame + 28, header.unsynced_before);
   EncodeFixed<std::uint64_t>(frame + 32, header.commit_time_us);
   EncodeFixed<std::uint64_t>(frame + 40, header.writer_epoch);
 }
@@ -47,14 +47,14 @@ Status ParseFrame(const char* src, std::size_t available, std::uint64_t salt, Fr
   }
   if (DecodeFixed<std::uint8_t>(src + 4) != kFrameKindCommit ||
       DecodeFixed<std::uint8_t>(src + 5) != 0 ||
-      DecodeFixed<std::uint16_t>(src + 6) != kFrameVersion ||
-      DecodeFixed<std::uint32_t>(src + 28) != 0) {
+      DecodeFixed<std::uint16_t>(src + 6) != kFrameVersion) {
     return Status::Corruption("frame: bad kind, flags or version");
   }
   h.first_position = DecodeFixed<std::int64_t>(src + 8);
   h.event_count = DecodeFixed<std::uint32_t>(src + 16);
   h.tracking_count = DecodeFixed<std::uint32_t>(src + 20);
   h.body_length = DecodeFixed<std::uint32_t>(src + 24);
+  h.unsynced_before = DecodeFixed<std::uint32_t>(src + 28);
   h.commit_time_us = DecodeFixed<std::uint64_t>(src + 32);
   h.writer_epoch = DecodeFixed<std::uint64_t>(src + 40);
   if (FrameLength(h.body_length) != h.length) {

@@ -24,9 +24,20 @@ struct FrameHeader {
   std::uint32_t event_count = 0;
   std::uint32_t tracking_count = 0;
   std::uint32_t body_length = 0;
+  // How many positions before this frame were not yet durable when it was written (saturating at
+  // kUnsyncedUnknown). Recovery uses it to tell a torn, never-synced tail from corruption.
+  std::uint32_t unsynced_before = 0;
   std::uint64_t commit_time_us = 0;
   std::uint64_t writer_epoch = 0;
 };
+
+inline constexpr std::uint32_t kUnsyncedUnknown = 0xFFFFFFFF;
+
+// The most positions that can have been durable when the frame with `header` was written: its
+// first position - 1 - unsynced_before (a bound when unsynced_before saturated).
+inline std::int64_t DurableWhenWritten(const FrameHeader& header) {
+  return header.first_position - 1 - static_cast<std::int64_t>(header.unsynced_before);
+}
 
 // The frame length for a body of `body_length` bytes.
 inline std::size_t FrameLength(std::size_t body_length) {

@@ -54,7 +54,7 @@ class InternTable {
     init(*record);
     std::unique_lock lock(latch_);
     if ((size_ + 1) * 4 > slots_.size() * 3) {
-      Grow();
+      Rehash(slots_.size() * 2);
       i = Probe(name, hash);
     }
     slots_[i] = Slot(record, hash);
@@ -68,6 +68,34 @@ class InternTable {
     std::uint32_t length;
     std::memcpy(&length, p, sizeof(length));
     return std::string_view(p + sizeof(length), length);
+  }
+
+  // Every record, in table order (any thread). Records never move, so the caller may use them
+  // after the latch is released; records inserted meanwhile may be missing.
+  std::vector<const Record*> Records() const {
+    std::shared_lock lock(latch_);
+    std::vector<const Record*> records;
+    records.reserve(size_);
+    for (std::uint64_t slot : slots_) {
+      if (slot != 0) records.push_back(RecordOf(slot));
+    }
+    return records;
+  }
+
+  // Writer only: makes room for `n` records in all, so that inserting them never rehashes.
+  void Reserve(std::size_t n) {
+    std::size_t slots = slots_.size();
+    while (n * 4 > slots * 3) slots *= 2;
+    if (slots == slots_.size()) return;
+    std::unique_lock lock(latch_);
+    Rehash(slots);
+  }
+
+  // Writer only, with no reader left: forgets every record (the arena keeps their memory).
+  void Clear() {
+    std::unique_lock lock(latch_);
+    slots_.assign(kInitialSlots, 0);
+    size_ = 0;
   }
 
   // Writer only.
@@ -118,8 +146,9 @@ class InternTable {
     return record;
   }
 
-  void Grow() {
-    std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+  // Moves every slot into a table of `slots` slots (a power of two). Latch held exclusively.
+  void Rehash(std::size_t slots) {
+    std::vector<std::uint64_t> old(slots, 0);
     old.swap(slots_);
     std::size_t mask = slots_.size() - 1;
     for (std::uint64_t slot : old) {

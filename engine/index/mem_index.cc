@@ -35,6 +35,11 @@ void MemIndex::AddEvent(std::int64_t position, std::string_view type,
       inserted = true;
     });
     if (!inserted) {
+      if (stream->positions.last() <= snapshot_position_) {
+        std::lock_guard lock(snapshot_latch_);
+        snapshot_streams_.emplace(stream,
+                                  StreamState{stream->max_version, stream->versions_increasing});
+      }
       if (version > stream->max_version) {
         stream->max_version = version;
       } else {
@@ -185,6 +190,35 @@ void MemIndex::MatchTypes(std::span<const Type* const> types, std::int64_t after
     min->Next();
     if (!min->Valid()) cursors.erase(min);
   }
+}
+
+void MemIndex::BeginSnapshot(std::int64_t position) {
+  snapshot_position_ = position;
+  snapshot_type_count_ = types_.size();
+  snapshot_tracking_.assign(max_tracking_.begin(), max_tracking_.end());
+}
+
+void MemIndex::EndSnapshot() {
+  snapshot_position_ = 0;
+  snapshot_tracking_.clear();
+  std::lock_guard lock(snapshot_latch_);
+  snapshot_streams_.clear();
+}
+
+MemIndex::StreamState MemIndex::SnapshotState(const Stream& stream) const {
+  std::lock_guard lock(snapshot_latch_);
+  auto kept = snapshot_streams_.find(&stream);
+  if (kept != snapshot_streams_.end()) return kept->second;
+  return StreamState{stream.max_version, stream.versions_increasing};
+}
+
+void MemIndex::Clear() {
+  types_.Clear();
+  tags_.Clear();
+  streams_.Clear();
+  type_column_.Clear();
+  max_tracking_.clear();
+  arena_.Clear();
 }
 
 std::size_t MemIndex::MemoryBytes() const {

@@ -6,6 +6,9 @@
 // One writer (holding the store's writer lock) adds events in position order; any number of
 // readers query concurrently. A reader passes the head it read (acquire) and sees exactly the
 // events at positions <= head: everything the writer added before publishing that head.
+//
+// A checkpoint (engine/index/checkpoint.h) serializes the index as of a position from another
+// thread while the writer goes on: see BeginSnapshot.
 #ifndef ES_ENGINE_INDEX_MEM_INDEX_H_
 #define ES_ENGINE_INDEX_MEM_INDEX_H_
 
@@ -17,6 +20,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/index/intern_table.h"
@@ -60,6 +65,17 @@ class MemIndex {
   const Stream* FindStream(std::string_view stream_id) const { return streams_.Find(stream_id); }
   std::optional<std::int64_t> MaxTrackingId(std::string_view application_name) const;
 
+  // ---- Checkpoints (writer only) ----
+
+  // Begins a snapshot of the index as of `position`, the last position indexed. Until
+  // EndSnapshot, AddEvent sets aside the state a stream had at `position` before changing it, so
+  // that IndexCheckpoint::Write can serialize the snapshot from another thread: posting lists and
+  // the type column only grow, and it reads them up to `position`. One snapshot at a time.
+  void BeginSnapshot(std::int64_t position);
+  void EndSnapshot();
+  // Empties the index (a checkpoint failed to load part-way). No reader may exist.
+  void Clear();
+
   // ---- Statistics (writer only) ----
   std::size_t MemoryBytes() const;
   std::size_t tag_count() const { return tags_.size(); }
@@ -71,6 +87,16 @@ class MemIndex {
     PostingList positions;
     std::uint32_t id = 0;  // its value in the type column
   };
+
+  friend class IndexCheckpoint;
+
+  struct StreamState {
+    std::int64_t max_version;
+    bool versions_increasing;
+  };
+
+  // The stream's state as of the snapshot (any thread, while a snapshot is taken).
+  StreamState SnapshotState(const Stream& stream) const;
 
   // Positions matching one item that has types or tags (or both).
   void MatchItem(const QueryItem& item, std::int64_t after, std::int64_t head, std::int64_t limit,
@@ -86,6 +112,17 @@ class MemIndex {
 
   mutable std::shared_mutex tracking_latch_;
   std::map<std::string, std::int64_t, std::less<>> max_tracking_;
+
+  // The snapshot being taken (position 0: none). BeginSnapshot sets the first three and the
+  // writer leaves them alone until EndSnapshot.
+  std::int64_t snapshot_position_ = 0;
+  std::size_t snapshot_type_count_ = 0;
+  std::vector<std::pair<std::string, std::int64_t>> snapshot_tracking_;
+  // The writer records a stream's state here before its first change after the snapshot's
+  // position; a stream not in it has not changed. Readers of a stream's state hold the latch, so
+  // they either find its entry or read its fields before the writer changes them.
+  mutable std::mutex snapshot_latch_;
+  std::unordered_map<const Stream*, StreamState> snapshot_streams_;  // guarded by snapshot_latch_
 };
 
 }  // namespace es

@@ -24,10 +24,7 @@ class SegmentedVector {
     directories_.push_back(NewDirectory(16));
     directory_.store(directories_.back().get(), std::memory_order_relaxed);
   }
-  ~SegmentedVector() {
-    Directory* d = directory_.load(std::memory_order_relaxed);
-    for (std::size_t b = 0; b < blocks_; ++b) delete[] d->blocks[b].load(std::memory_order_relaxed);
-  }
+  ~SegmentedVector() { FreeBlocks(); }
   SegmentedVector(const SegmentedVector&) = delete;
   SegmentedVector& operator=(const SegmentedVector&) = delete;
 
@@ -37,6 +34,16 @@ class SegmentedVector {
     T& slot = (*this)[size_];
     ++size_;
     return slot;
+  }
+
+  // Writer only, with no reader left: removes every element.
+  void Clear() {
+    FreeBlocks();
+    directories_.clear();
+    directories_.push_back(NewDirectory(16));
+    directory_.store(directories_.back().get(), std::memory_order_relaxed);
+    blocks_ = 0;
+    size_ = 0;
   }
 
   // Writer only: the number of elements appended.
@@ -67,6 +74,11 @@ class SegmentedVector {
     d->capacity = capacity;
     d->blocks = std::make_unique<std::atomic<T*>[]>(capacity);
     return d;
+  }
+
+  void FreeBlocks() {
+    Directory* d = directory_.load(std::memory_order_relaxed);
+    for (std::size_t b = 0; b < blocks_; ++b) delete[] d->blocks[b].load(std::memory_order_relaxed);
   }
 
   void AddBlock() {

@@ -16,19 +16,24 @@ std::uint64_t NonZeroEnd(const char* data, std::uint64_t begin, std::uint64_t en
   return end;
 }
 
-bool ValidFrameAt(const Segment& segment, std::uint64_t offset) {
-  FrameHeader header;
+bool ValidFrameAt(const Segment& segment, std::uint64_t offset, FrameHeader* header) {
   return offset + kFrameMinLength <= segment.size() &&
-         ParseFrame(segment.data() + offset, segment.size() - offset, segment.header().salt,
-                    &header)
+         ParseFrame(segment.data() + offset, segment.size() - offset, segment.header().salt, header)
              .ok();
 }
 
-// Whether any frame with a valid checksum starts at an 8-aligned offset in [bad, end). One at
-// `bad` itself failed only the position or epoch rules: that is corruption, not a torn write.
-bool ValidFrameFrom(const Segment& segment, std::uint64_t bad, std::uint64_t end) {
+// Whether [bad, end) holds a frame showing that the log was durable past `bad`, where the frame
+// expected to hold position `expected` does not verify: a frame with a valid checksum at `bad`
+// itself (it failed only the position or epoch rules), or a later one written when `expected`
+// was already durable. Later frames written before that were never acknowledged as durable (the
+// sync that would have covered them covers `bad` too), so bytes a crash left out of order there
+// are a torn tail, not corruption.
+bool DurableFrameFrom(const Segment& segment, std::uint64_t bad, std::uint64_t end,
+                      std::int64_t expected) {
   for (std::uint64_t offset = bad; offset + kFrameMinLength <= end; offset += 8) {
-    if (ValidFrameAt(segment, offset)) return true;
+    FrameHeader header;
+    if (!ValidFrameAt(segment, offset, &header)) continue;
+    if (offset == bad || DurableWhenWritten(header) >= expected) return true;
   }
   return false;
 }
@@ -37,43 +42,87 @@ std::string Where(const Segment& segment, std::uint64_t offset) {
   return segment.path() + " at offset " + std::to_string(offset);
 }
 
+// Whether any segment from index `first` on starts with a valid frame.
+bool SegmentsHoldFrames(Env* env, const std::string& dir, const std::vector<std::int64_t>& bases,
+                        std::size_t first) {
+  for (std::size_t j = first; j < bases.size(); ++j) {
+    Result<std::unique_ptr<Segment>> segment = Segment::Open(env, dir, bases[j]);
+    FrameHeader header;
+    if (segment.ok() && ValidFrameAt(**segment, kSegmentHeaderSize, &header)) return true;
+  }
+  return false;
+}
+
+// Removes the segments from index `first` on, durably. Their position indexes, derived data, are
+// left to Open, which removes every index whose segment is gone.
+Status RemoveSegments(Env* env, const std::string& dir, const std::vector<std::int64_t>& bases,
+                      std::size_t first) {
+  for (std::size_t j = first; j < bases.size(); ++j) {
+    ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + Segment::FileName(bases[j])));
+  }
+  return env->SyncDir(dir);
+}
+
 }  // namespace
 
 Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot& meta,
-                                const std::vector<std::int64_t>& segment_bases,
+                                const std::vector<std::int64_t>& segment_bases, ReplayStart start,
                                 const FrameVisitor& visit) {
   RecoveredLog log;
-  for (std::size_t i = 0; i < segment_bases.size(); ++i) {
+  log.next_position = start.next_position;
+  log.log_bytes = start.log_bytes;
+  std::unique_ptr<Segment> resumed;
+  if (!start.segments.empty()) {
+    resumed = std::move(start.segments.back());
+    start.segments.pop_back();
+    log.segments = std::move(start.segments);
+  }
+  for (std::size_t i = log.segments.size(); i < segment_bases.size(); ++i) {
     const bool last = i + 1 == segment_bases.size();
-    Result<std::unique_ptr<Segment>> opened = Segment::Open(env, dir, segment_bases[i]);
-    if (!opened.ok()) {
-      // A crash while creating the last segment leaves a file without a valid header and nothing
-      // else; anything more is corruption.
-      if (!last || !opened.status().IsCorruption()) return opened.status();
-      ES_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
-                          env->OpenFile(dir + "/" + Segment::FileName(segment_bases[i]), {}));
-      ES_ASSIGN_OR_RETURN(std::uint64_t size, file->Size());
-      std::vector<char> rest(size > kSegmentHeaderSize ? size - kSegmentHeaderSize : 0);
-      if (!rest.empty())
-        ES_RETURN_IF_ERROR(file->Read(kSegmentHeaderSize, rest.size(), rest.data()));
-      if (NonZeroEnd(rest.data(), 0, rest.size()) != 0) return opened.status();
-      file.reset();
-      ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + Segment::FileName(segment_bases[i])));
-      break;
+    std::unique_ptr<Segment> segment;
+    std::uint64_t offset = kSegmentHeaderSize;
+    if (resumed != nullptr) {
+      segment = std::move(resumed);
+      offset = start.offset;
+    } else {
+      Result<std::unique_ptr<Segment>> opened = Segment::Open(env, dir, segment_bases[i]);
+      if (!opened.ok()) {
+        // A crash while creating the last segment leaves a file without a valid header and
+        // nothing else; anything more is corruption.
+        if (!last || !opened.status().IsCorruption()) return opened.status();
+        ES_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                            env->OpenFile(dir + "/" + Segment::FileName(segment_bases[i]), {}));
+        ES_ASSIGN_OR_RETURN(std::uint64_t size, file->Size());
+        std::vector<char> rest(size > kSegmentHeaderSize ? size - kSegmentHeaderSize : 0);
+        if (!rest.empty())
+          ES_RETURN_IF_ERROR(file->Read(kSegmentHeaderSize, rest.size(), rest.data()));
+        if (NonZeroEnd(rest.data(), 0, rest.size()) != 0) return opened.status();
+        file.reset();
+        ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + Segment::FileName(segment_bases[i])));
+        break;
+      }
+      segment = std::move(opened).value();
+      if (segment->header().store_id != meta.store_id) {
+        return Status::Corruption(segment->path() + ": belongs to another store");
+      }
+      if (segment->header().base_position != log.next_position) {
+        // Frames written before a roll and lost in a crash (never synced, so never acknowledged
+        // as durable) leave the segments after the log's end starting at the wrong position.
+        // Holding no frame, they are removed like a torn tail; with a frame, positions are
+        // missing.
+        if (i == 0 || SegmentsHoldFrames(env, dir, segment_bases, i)) {
+          return Status::Corruption(segment->path() + ": expected a segment starting at position " +
+                                    std::to_string(log.next_position));
+        }
+        segment.reset();
+        ES_RETURN_IF_ERROR(RemoveSegments(env, dir, segment_bases, i));
+        break;
+      }
+      ES_RETURN_IF_ERROR(segment->OpenPositionIndex());
     }
-    std::unique_ptr<Segment> segment = std::move(opened).value();
     const SegmentHeader& header = segment->header();
-    if (header.store_id != meta.store_id) {
-      return Status::Corruption(segment->path() + ": belongs to another store");
-    }
-    if (header.base_position != log.next_position) {
-      return Status::Corruption(segment->path() + ": expected a segment starting at position " +
-                                std::to_string(log.next_position));
-    }
-    ES_RETURN_IF_ERROR(segment->OpenPositionIndex());
 
     // Walk the valid frames.
-    std::uint64_t offset = kSegmentHeaderSize;
     while (offset + kFrameMinLength <= segment->size() &&
            DecodeFixed<std::uint32_t>(segment->data() + offset) != 0) {
       FrameHeader frame;
@@ -95,24 +144,16 @@ Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot
     // Everything after the last valid frame must be zero, or a torn tail we may cut.
     std::uint64_t dirty_end = NonZeroEnd(segment->data(), offset, segment->size());
     if (dirty_end != offset) {
-      bool later_frames = ValidFrameFrom(*segment, offset, dirty_end);
-      for (std::size_t j = i + 1; j < segment_bases.size() && !later_frames; ++j) {
-        Result<std::unique_ptr<Segment>> later = Segment::Open(env, dir, segment_bases[j]);
-        later_frames = later.ok() && ValidFrameAt(**later, kSegmentHeaderSize);
-      }
-      if (later_frames) {
+      // A later segment exists only after a roll synced everything before it.
+      if (DurableFrameFrom(*segment, offset, dirty_end, log.next_position) ||
+          SegmentsHoldFrames(env, dir, segment_bases, i + 1)) {
         return Status::Corruption(Where(*segment, offset) +
                                   ": invalid frame followed by valid frames");
       }
       std::memset(segment->data() + offset, 0, dirty_end - offset);
       ES_RETURN_IF_ERROR(segment->Sync(offset, dirty_end));
       log.torn_bytes += dirty_end - offset;
-      for (std::size_t j = i + 1; j < segment_bases.size(); ++j) {
-        ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + Segment::FileName(segment_bases[j])));
-        std::string index = dir + "/" + Segment::IndexFileName(segment_bases[j]);
-        if (env->FileExists(index)) ES_RETURN_IF_ERROR(env->RemoveFile(index));
-      }
-      ES_RETURN_IF_ERROR(env->SyncDir(dir));
+      ES_RETURN_IF_ERROR(RemoveSegments(env, dir, segment_bases, i + 1));
       log.tail_offset = offset;
       log.segments.push_back(std::move(segment));
       return log;

@@ -1,5 +1,6 @@
-// Log recovery at open (docs/format.md, "Recovery"): walks every segment verifying frames, tells
-// a torn tail (cut) from corruption (Open fails naming the segment and offset).
+// Log recovery at open (docs/format.md, "Recovery"): walks the segments verifying frames, from
+// the start of the log or from where an index checkpoint ends, and tells a torn tail (cut) from
+// corruption (Open fails naming the segment and offset).
 #ifndef ES_ENGINE_LOG_RECOVERY_H_
 #define ES_ENGINE_LOG_RECOVERY_H_
 
@@ -25,15 +26,25 @@ struct RecoveredLog {
   std::uint64_t torn_bytes = 0;   // nonzero bytes zeroed at the tail
 };
 
+// Where the walk begins when an index checkpoint covers the start of the log (docs/format.md,
+// "Index checkpoint"): its covered segments, opened with their position indexes and checked
+// against it, and the end of the last frame it covers. Empty: the start of the log.
+struct ReplayStart {
+  std::vector<std::unique_ptr<Segment>> segments;  // the log's first segments
+  std::uint64_t offset = 0;                        // in segments.back()
+  std::int64_t next_position = 1;
+  std::uint64_t log_bytes = 0;  // of the frames before `offset`
+};
+
 // Called for each valid frame in log order; a non-OK status (the body does not parse) makes
 // recovery fail with Corruption at that frame.
 using FrameVisitor =
     std::function<Status(Segment& segment, std::uint64_t frame_offset, const FrameHeader& header)>;
 
 // Recovers the log of the segments with the given base positions (ascending), for the store
-// described by `meta`.
+// described by `meta`, visiting the frames from `start` on.
 Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot& meta,
-                                const std::vector<std::int64_t>& segment_bases,
+                                const std::vector<std::int64_t>& segment_bases, ReplayStart start,
                                 const FrameVisitor& visit);
 
 }  // namespace es

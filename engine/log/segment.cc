@@ -1,20 +1,13 @@
 #include "engine/log/segment.h"
 
-#include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include "engine/util/coding.h"
+#include "engine/util/file_names.h"
 
 namespace es {
 namespace {
-
-std::string BaseName(std::int64_t base_position, const char* suffix) {
-  char name[40];
-  std::snprintf(name, sizeof(name), "%020lld%s", static_cast<long long>(base_position), suffix);
-  return name;
-}
 
 std::uint64_t IndexFileSize(std::uint32_t capacity) {
   return kPositionIndexHeaderSize + std::uint64_t{capacity} * kPositionIndexEntrySize;
@@ -23,16 +16,14 @@ std::uint64_t IndexFileSize(std::uint32_t capacity) {
 }  // namespace
 
 std::string Segment::FileName(std::int64_t base_position) {
-  return BaseName(base_position, ".seg");
+  return PositionFileName(base_position, ".seg");
 }
 std::string Segment::IndexFileName(std::int64_t base_position) {
-  return BaseName(base_position, ".pidx");
+  return PositionFileName(base_position, ".pidx");
 }
 
 bool Segment::ParseFileName(const std::string& name, std::int64_t* base_position) {
-  if (name.size() != 24 || name.compare(20, 4, ".seg") != 0) return false;
-  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, *base_position);
-  return ec == std::errc() && end == name.data() + 20 && *base_position >= 1;
+  return ParsePositionFileName(name, ".seg", base_position);
 }
 
 Result<std::unique_ptr<Segment>> Segment::Create(Env* env, const std::string& dir,
@@ -88,10 +79,14 @@ Status Segment::MapPositionIndex(bool recreate) {
   } else {
     recreate = true;
   }
+  index_recreated_ = recreate;
   if (recreate) {
     ES_RETURN_IF_ERROR(index_file_->Truncate(0));
     ES_RETURN_IF_ERROR(index_file_->Allocate(want));
     ES_RETURN_IF_ERROR(index_file_->Write(0, std::string_view(expected.data(), expected.size())));
+    // Header and size made durable now, before the writer stores entries through the mapping:
+    // a checkpoint then needs to sync only the entries it covers.
+    ES_RETURN_IF_ERROR(index_file_->Sync());
   }
   ES_ASSIGN_OR_RETURN(index_map_, index_file_->Map(want, /*writable=*/true));
   return Status::OK();
@@ -143,6 +138,12 @@ Status Segment::ReadEvent(std::int64_t position, EventView* view) const {
 
 Status Segment::Sync(std::uint64_t begin, std::uint64_t end) const {
   return map_->Sync(begin, end - begin);
+}
+
+Status Segment::SyncPositionIndex(std::int64_t first, std::int64_t last) const {
+  const char* begin = IndexSlot(first);
+  return index_map_->Sync(static_cast<std::uint64_t>(begin - index_map_->data()),
+                          static_cast<std::uint64_t>(last - first + 1) * kPositionIndexEntrySize);
 }
 
 }  // namespace es

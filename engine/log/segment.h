@@ -25,7 +25,7 @@ class Segment {
   static bool ParseFileName(const std::string& name, std::int64_t* base_position);
 
   // Creates a segment of `size` bytes with `header`, and its position index: both files are
-  // written, the segment synced, and `dir` synced.
+  // written and synced, and `dir` synced.
   static Result<std::unique_ptr<Segment>> Create(Env* env, const std::string& dir,
                                                  const SegmentHeader& header, std::uint64_t size);
 
@@ -34,9 +34,12 @@ class Segment {
   static Result<std::unique_ptr<Segment>> Open(Env* env, const std::string& dir,
                                                std::int64_t base_position);
 
-  // Opens the position index, recreating it (zeroed) when it is missing, the wrong size or its
-  // header does not match this segment. Its entries are checked by recovery.
+  // Opens the position index, recreating it (zeroed, its header and size synced) when it is
+  // missing, the wrong size or its header does not match this segment. Its entries are checked
+  // by recovery.
   Status OpenPositionIndex();
+  // Whether the position index had to be recreated (all its entries are then absent).
+  bool position_index_recreated() const { return index_recreated_; }
 
   const SegmentHeader& header() const { return header_; }
   const std::string& path() const { return path_; }
@@ -66,6 +69,8 @@ class Segment {
 
   // Makes the bytes [begin, end) written through the mapping durable.
   Status Sync(std::uint64_t begin, std::uint64_t end) const;
+  // Makes the position index entries of positions first .. last durable.
+  Status SyncPositionIndex(std::int64_t first, std::int64_t last) const;
 
  private:
   Segment(Env* env, std::string dir, std::string path)
@@ -81,6 +86,7 @@ class Segment {
   std::unique_ptr<MappedRegion> map_;
   std::unique_ptr<File> index_file_;
   std::unique_ptr<MappedRegion> index_map_;
+  bool index_recreated_ = false;
 };
 
 }  // namespace es

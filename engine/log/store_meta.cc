@@ -8,8 +8,7 @@ namespace {
 
 std::string MetaPath(const std::string& dir) { return dir + "/" + kStoreMetaName; }
 
-Status WriteSlot(Env* env, const std::string& dir, const StoreMeta& meta, bool create) {
-  std::string path = MetaPath(dir);
+Status WriteSlot(Env* env, const std::string& path, const StoreMeta& meta, bool create) {
   ES_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                       env->OpenFile(path, {.create = create, .writable = true}));
   std::vector<char> block(kMetaSlotSize);
@@ -28,7 +27,11 @@ Result<StoreMeta> CreateStoreMeta(Env* env, const std::string& dir) {
   meta.slot.generation = 1;
   meta.slot.writer_epoch = 1;
   meta.slot.created_us = env->NowMicros();
-  ES_RETURN_IF_ERROR(WriteSlot(env, dir, meta, /*create=*/true));
+  // Written under a temporary name and renamed, so that a failure part-way leaves a temporary
+  // (which Open removes) rather than a store.meta without a valid slot, which no open can read.
+  const std::string temporary = MetaPath(dir) + ".tmp";
+  ES_RETURN_IF_ERROR(WriteSlot(env, temporary, meta, /*create=*/true));
+  ES_RETURN_IF_ERROR(env->RenameFile(temporary, MetaPath(dir)));
   ES_RETURN_IF_ERROR(env->SyncDir(dir));
   return meta;
 }
@@ -61,7 +64,7 @@ Result<StoreMeta> BumpStoreMeta(Env* env, const std::string& dir, const StoreMet
   next.index = 1 - current.index;
   ++next.slot.generation;
   ++next.slot.writer_epoch;
-  ES_RETURN_IF_ERROR(WriteSlot(env, dir, next, /*create=*/false));
+  ES_RETURN_IF_ERROR(WriteSlot(env, MetaPath(dir), next, /*create=*/false));
   return next;
 }
 

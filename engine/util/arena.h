@@ -32,6 +32,14 @@ class Arena {
     return result;
   }
 
+  // Frees every allocation at once (nothing allocated may be used afterwards).
+  void Clear() {
+    blocks_.clear();
+    next_ = nullptr;
+    remaining_ = 0;
+    allocated_ = 0;
+  }
+
   // Bytes obtained from the heap.
   std::size_t MemoryBytes() const { return allocated_ + blocks_.capacity() * sizeof(void*); }
 

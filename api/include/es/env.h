@@ -59,6 +59,9 @@ class Env {
   // The process-wide POSIX Env. Never destroyed.
   static Env* Default();
 
+  // How this Env issues file writes and syncs, for reports: "posix", "io_uring", "memory", ...
+  virtual std::string_view io_backend() const { return "custom"; }
+
   struct OpenMode {
     bool create = false;    // create the file when missing
     bool writable = false;  // open for writing (implied by create)
@@ -84,6 +87,11 @@ class Env {
   // `n` random bytes from a source fit for salts and ids.
   virtual void RandomBytes(void* dst, std::size_t n) = 0;
 };
+
+// A POSIX Env whose file writes and syncs (of files and of mapped ranges) go through io_uring.
+// NotSupported when no ring can be set up here (old kernel, seccomp, memlock limits); the POSIX
+// Env then serves.
+Result<std::unique_ptr<Env>> NewIoUringEnv();
 
 // An Env whose files live in this process's memory, for tests and benchmarks. Locks behave as
 // on POSIX within the Env.

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "es/options.h"
 #include "es/recorder.h"
@@ -42,15 +43,27 @@ struct StoreInfo {
   std::uint64_t tag_count = 0;     // distinct tags
   std::uint64_t type_count = 0;    // distinct types
   std::uint64_t stream_count = 0;  // distinct stream ids
-  std::string io_backend;          // how segments are written: "mmap"
+  std::string io_backend;  // how syncs and large writes are issued: "io_uring", "posix", "memory"
+
+  // Index checkpoints (Options::checkpoint_interval_events).
+  // The position of the checkpoint Open loaded; null when it replayed the whole log.
+  std::optional<std::int64_t> checkpoint_loaded;
+  // The checkpoints Open passed over, newest first, each as "<file>: <why>" (corrupt, stale,
+  // foreign, or position indexes it could not trust).
+  std::vector<std::string> checkpoints_rejected;
+  std::uint64_t replayed_events = 0;  // events Open read from the log to rebuild the indexes
+  // The newest checkpoint this store loaded or wrote; null when none.
+  std::optional<std::int64_t> checkpoint_position;
+  std::uint64_t checkpoints_written = 0;  // since open
+  std::uint64_t checkpoint_failures = 0;  // attempts since open that failed (the log is unharmed)
 };
 
 class Store : public Recorder {
  public:
   // Opens (or creates, per options) the store in `dir`: takes the LOCK (Locked when another
-  // writer holds it), bumps the writer epoch, replays the log verifying every frame, cuts a torn
-  // tail, and rebuilds the indexes. A valid frame after a bad one is Corruption naming the
-  // segment and offset: nothing is changed then.
+  // writer holds it), bumps the writer epoch, loads the newest valid index checkpoint, replays
+  // the log after it verifying every frame, cuts a torn tail, and completes the indexes. A valid
+  // frame after a bad one is Corruption naming the segment and offset: nothing is changed then.
   static Result<std::unique_ptr<Store>> Open(const Options& options, std::string_view dir);
 
   Store(const Store&) = delete;
