@@ -8,6 +8,8 @@
 //   durable_bench [--dir DIR] [--seconds S] [--runs N] [--writers 1,4,16,64]
 #include <es/store.h>
 
+#include "bench/bench_util.h"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -22,19 +24,7 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-void Check(const es::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "durable_bench: %s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using namespace es::bench;
 
 struct RunResult {
   double appends_per_s;

@@ -7,6 +7,8 @@
 // Prints one JSON object. Usage: micro_bench [--events N] [--dir DIR] [--samples N]
 #include <es/store.h>
 
+#include "bench/bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,45 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-void Check(const es::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "micro_bench: %s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
-
-struct Shape {
-  std::mt19937_64 rng{42};
-  std::string data = std::string(256, 'x');
-  std::int64_t tag_pool;  // distinct tags, so that each has about 10 events
-
-  explicit Shape(std::int64_t events) : tag_pool(std::max<std::int64_t>(1, events * 2 / 10)) {}
-
-  std::string Type() { return "Type" + std::to_string(rng() % 20); }
-  std::string Tag(std::int64_t i) { return "entity-" + std::to_string(i); }
-  es::Event Next() {
-    es::Event e;
-    e.type = Type();
-    int tags = 1 + static_cast<int>(rng() % 3);
-    for (int t = 0; t < tags; ++t)
-      e.tags.push_back(Tag(static_cast<std::int64_t>(rng() % tag_pool)));
-    e.data = data;
-    return e;
-  }
-};
-
-}  // namespace
+using namespace es::bench;
 
 int main(int argc, char** argv) {
   std::int64_t events = 1'000'000;
@@ -83,7 +47,7 @@ int main(int argc, char** argv) {
   es::Options options;
   options.durability = es::Durability::kNone;
   options.segment_bytes = 256ull << 20;
-  Shape shape(events);
+  DcbShape shape(events);
 
   auto opened = es::Store::Open(options, dir);
   Check(opened.status(), "open");
@@ -106,8 +70,7 @@ int main(int argc, char** argv) {
   std::vector<double> read_us;
   std::size_t read_events = 0;
   for (int i = 0; i < samples; ++i) {
-    es::Query q{
-        {es::QueryItem{{}, {shape.Tag(static_cast<std::int64_t>(shape.rng() % shape.tag_pool))}}}};
+    es::Query q{{es::QueryItem{{}, {shape.RandomTag()}}}};
     auto start = Clock::now();
     auto result = store->Read(q, {});
     read_us.push_back(Micros(Clock::now() - start));

@@ -5,6 +5,8 @@
 // object with the medians. Usage: open_bench [--events N] [--dir DIR] [--runs N]
 #include <es/store.h>
 
+#include "bench/bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,40 +18,7 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-void Check(const es::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "open_bench: %s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
-
-struct Shape {
-  std::mt19937_64 rng{42};
-  std::string data = std::string(256, 'x');
-  std::int64_t tag_pool;  // distinct tags, so that each has about 10 events
-
-  explicit Shape(std::int64_t events) : tag_pool(std::max<std::int64_t>(1, events * 2 / 10)) {}
-
-  es::Event Next() {
-    es::Event e;
-    e.type = "Type" + std::to_string(rng() % 20);
-    int tags = 1 + static_cast<int>(rng() % 3);
-    for (int t = 0; t < tags; ++t) {
-      e.tags.push_back("entity-" + std::to_string(static_cast<std::int64_t>(rng() % tag_pool)));
-    }
-    e.data = data;
-    return e;
-  }
-};
+using namespace es::bench;
 
 // Opens the store, checks what it loaded, and returns the seconds Open took.
 double TimedOpen(const es::Options& options, const std::string& dir, bool from_checkpoint,
@@ -100,7 +69,7 @@ int main(int argc, char** argv) {
   es::Options options;
   options.durability = es::Durability::kNone;
   options.segment_bytes = 256ull << 20;
-  Shape shape(events);
+  DcbShape shape(events);
 
   // Build: background checkpoints every checkpoint_interval_events, the last one at close.
   auto start = Clock::now();

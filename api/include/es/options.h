@@ -14,7 +14,7 @@ class Env;
 // How a store's files are written and synced (when Options::env is null).
 enum class IoBackend : unsigned char {
   // The faster one for this machine's kind as measured (docs/benchmarks.md): POSIX, since
-  // io_uring runs each fdatasync in a kernel worker thread, which costs up to 45 % of the durable
+  // io_uring runs each fdatasync in a kernel worker thread, which cost up to 45 % of the durable
   // throughput with many writers on two cores. The environment variable ES_IO_BACKEND=posix or
   // =io_uring overrides it (CI runs the suite with each).
   kAuto,
