@@ -4,12 +4,14 @@
 #define ES_BENCH_BENCH_UTIL_H_
 
 #include <es/store.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -34,6 +36,13 @@ inline void Check(const Status& s, const char* what) {
     std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
     std::exit(1);
   }
+}
+
+// `dir`, or when it is empty a directory of this process's own under the system's temporary one.
+inline std::string ScratchDir(const std::string& dir, const std::string& name) {
+  if (!dir.empty()) return dir;
+  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid())))
+      .string();
 }
 
 struct DcbShape {

@@ -100,10 +100,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (dir.empty()) {
-    dir = (std::filesystem::temp_directory_path() / ("es-durable-" + std::to_string(::getpid())))
-              .string();
-  }
+  dir = ScratchDir(dir, "es-durable");
   const std::string data(256, 'x');
 
   // Each writer appends on its own boundary: the condition "nothing with my tag since I last

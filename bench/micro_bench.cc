@@ -38,10 +38,7 @@ int main(int argc, char** argv) {
     }
   }
   bool temporary = dir.empty();
-  if (temporary) {
-    dir = (std::filesystem::temp_directory_path() / ("es-micro-" + std::to_string(::getpid())))
-              .string();
-  }
+  dir = ScratchDir(dir, "es-micro");
   std::filesystem::remove_all(dir);
 
   es::Options options;

@@ -60,10 +60,7 @@ int main(int argc, char** argv) {
     }
   }
   const bool temporary = dir.empty();
-  if (temporary) {
-    dir = (std::filesystem::temp_directory_path() / ("es-open-" + std::to_string(::getpid())))
-              .string();
-  }
+  dir = ScratchDir(dir, "es-open");
   std::filesystem::remove_all(dir);
 
   es::Options options;

@@ -45,8 +45,7 @@ int IoRing::SubmitAndWait() {
   return result;
 }
 
-Status IoRing::Write(int fd, std::uint64_t offset, std::string_view data,
-                     const std::string& path) {
+Status IoRing::Write(int fd, std::uint64_t offset, std::string_view data, const std::string& path) {
   std::lock_guard lock(mu_);
   while (!data.empty()) {
     io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
