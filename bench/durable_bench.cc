@@ -4,8 +4,12 @@
 //   - durable unconditional 1,000-event appends (256-byte data) from 1 and 4 threads: events/s.
 // Both with the POSIX and the io_uring backend, run alternately so that they share the machine's
 // mood. Each figure is the median of --runs runs of --seconds each, every run on a fresh store.
+//   - segment rolls: one writer of single-event appends (256-byte data) through --rolls rolls,
+//     with and without a spare segment made ahead (Options::prepare_spare_segment), durability
+//     sync (8,192-event segments) and none (131,072-event segments, about 43 MB): the median
+//     latency of an append that rolls against that of the others (POSIX backend).
 // Prints one JSON object. Usage:
-//   durable_bench [--dir DIR] [--seconds S] [--runs N] [--writers 1,4,16,64]
+//   durable_bench [--dir DIR] [--seconds S] [--runs N] [--writers 1,4,16,64] [--rolls N]
 #include <es/store.h>
 
 #include "bench/bench_util.h"
@@ -70,6 +74,41 @@ RunResult Run(const std::string& dir, es::IoBackend backend, int threads, double
       static_cast<double>(events) / static_cast<double>(std::max<std::uint64_t>(1, syncs))};
 }
 
+struct RollResult {
+  double append_us;       // median latency of the appends that did not roll
+  double roll_append_us;  // median latency of the appends that rolled
+  double roll_append_max_us;
+};
+
+// One writer appends single events until `rolls` segments have been added after the first.
+RollResult MeasureRolls(const std::string& dir, es::Durability durability, bool spare, int rolls) {
+  std::filesystem::remove_all(dir);
+  es::Options options;
+  options.io_backend = es::IoBackend::kPosix;
+  options.durability = durability;
+  options.prepare_spare_segment = spare;
+  options.checkpoint_interval_events = 0;  // its syncs would land on random appends
+  // Segments fill by their event cap, so that the appends that roll are known by position.
+  options.segment_events = durability == es::Durability::kSync ? 8192 : 131072;
+  options.max_write_events = 1;
+  auto opened = es::Store::Open(options, dir);
+  Check(opened.status(), "open");
+  std::unique_ptr<es::Store> store = std::move(opened).value();
+  const es::Event event{.type = "Appended", .data = std::string(256, 'x'), .tags = {"t"}};
+  std::vector<double> plain, rolled;
+  while (static_cast<int>(rolled.size()) < rolls) {
+    auto start = Clock::now();
+    auto position = store->Append(std::span<const es::Event>(&event, 1), std::nullopt);
+    double us = Micros(Clock::now() - start);
+    Check(position.status(), "append");
+    const bool rolls_here = *position > 1 && (*position - 1) % options.segment_events == 0;
+    (rolls_here ? rolled : plain).push_back(us);
+  }
+  store.reset();
+  std::filesystem::remove_all(dir);
+  return RollResult{Median(plain), Median(rolled), *std::max_element(rolled.begin(), rolled.end())};
+}
+
 std::vector<int> ParseList(const std::string& text) {
   std::vector<int> values;
   std::stringstream in(text);
@@ -83,6 +122,7 @@ int main(int argc, char** argv) {
   std::string dir;
   double seconds = 2;
   int runs = 3;
+  int rolls = 5;
   std::vector<int> writer_counts = {1, 4, 16, 64};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
@@ -94,9 +134,12 @@ int main(int argc, char** argv) {
       runs = std::atoi(argv[i + 1]);
     } else if (flag == "--writers") {
       writer_counts = ParseList(argv[i + 1]);
+    } else if (flag == "--rolls") {
+      rolls = std::atoi(argv[i + 1]);
     } else {
       std::fprintf(stderr,
-                   "usage: durable_bench [--dir DIR] [--seconds S] [--runs N] [--writers LIST]\n");
+                   "usage: durable_bench [--dir DIR] [--seconds S] [--runs N] [--writers LIST] "
+                   "[--rolls N]\n");
       return 2;
     }
   }
@@ -171,6 +214,21 @@ int main(int argc, char** argv) {
           "%s{\"backend\":\"%s\",\"writers\":%d,\"events_per_s\":%.0f,"
           "\"events_per_fdatasync\":%.0f}",
           t + b ? "," : "", backends[b].name, bulk_threads[t], figures[b].first, figures[b].second);
+    }
+  }
+  std::printf("],\"rolls\":[");
+  bool first = true;
+  for (const es::Durability durability : {es::Durability::kSync, es::Durability::kNone}) {
+    for (const bool spare : {true, false}) {
+      RollResult result = MeasureRolls(dir, durability, spare, rolls);
+      std::printf(
+          "%s{\"durability\":\"%s\",\"spare\":%s,\"append_us_median\":%.1f,"
+          "\"roll_append_us_median\":%.0f,\"roll_append_us_max\":%.0f}",
+          first ? "" : ",", durability == es::Durability::kSync ? "sync" : "none",
+          spare ? "true" : "false", result.append_us, result.roll_append_us,
+          result.roll_append_max_us);
+      first = false;
+      std::fflush(stdout);
     }
   }
   std::printf("]}\n");

@@ -440,6 +440,7 @@ TEST_CASE("checkpoints: a checkpoint beyond the log is passed over") {
     // The log as it was at the first checkpoint, with the second checkpoint next to it (and the
     // store.meta of now: its epoch only grows).
     testing::DirImage damaged = short_log;
+    testing::ForgetDurablePosition(f.env, kDir);  // the writes after it were lost in a crash
     for (const std::string& name : {CheckpointFileName(newer), std::string(kStoreMetaName)}) {
       damaged[name] = testing::ReadFile(f.env, std::string(kDir) + "/" + name);
     }
@@ -478,6 +479,7 @@ TEST_CASE("checkpoints: a checkpoint whose last frame was replaced is passed ove
     const std::string stale =
         testing::ReadFile(f.env, std::string(kDir) + "/" + CheckpointFileName(newer));
     // The same positions written again with other events, as after a crash that lost them.
+    testing::ForgetDurablePosition(f.env, kDir);
     testing::DirImage restored = before;
     restored[kStoreMetaName] = testing::ReadFile(f.env, std::string(kDir) + "/" + kStoreMetaName);
     testing::WriteDir(f.env, kDir, restored);
@@ -509,6 +511,7 @@ TEST_CASE("checkpoints: a segment recreated since the checkpoint is passed over"
       testing::ReadFile(f.env, std::string(kDir) + "/" + CheckpointFileName(newer));
   // The same writes again (as after a crash that lost them, with the epoch of now): the new
   // segment is created again, with another salt.
+  testing::ForgetDurablePosition(f.env, kDir);
   testing::DirImage restored = before;
   restored[kStoreMetaName] = testing::ReadFile(f.env, std::string(kDir) + "/" + kStoreMetaName);
   testing::WriteDir(f.env, kDir, restored);
@@ -526,6 +529,7 @@ TEST_CASE("checkpoints: a torn last frame, cut by recovery, makes Open fall back
   Fixture f;
   Workload w(10);
   const auto [older, newer] = TwoCheckpoints(f, w);
+  testing::ForgetDurablePosition(f.env, kDir);  // as a crash would leave it
   testing::DirImage image = testing::ReadDir(f.env, kDir);
   // Tear the frame that ends the newer checkpoint: zero its second half.
   CheckpointHeader header;

@@ -176,7 +176,6 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
   store->checkpoint_position_ = store->checkpoint_loaded_.value_or(0);
   store->durable_index_position_ = store->checkpoint_position_;
   store->checkpoint_head_.store(store->checkpoint_position_, std::memory_order_relaxed);
-  ES_ASSIGN_OR_RETURN(store->meta_, BumpStoreMeta(env, dir, meta));
 
   // Position index files whose segment is gone are stale derived data.
   for (const std::string& name : index_files) {
@@ -190,13 +189,18 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
   store->tail_offset_ = log.tail_offset;
   store->log_bytes_ = log.log_bytes;
   for (auto& segment : log.segments) store->PublishSegment(std::move(segment));
+  // What recovery found may still be only in the page cache (the previous writer was killed
+  // before syncing): make it durable before building on it, and say so in store.meta.
+  store->durable_ = LogMark{0, kSegmentHeaderSize, 0};
+  if (!store->owned_segments_.empty()) ES_RETURN_IF_ERROR(store->SyncTo(store->TailMark()));
+  ES_ASSIGN_OR_RETURN(store->meta_, BumpStoreMeta(env, dir, meta, store->next_position_ - 1));
   if (store->owned_segments_.empty()) ES_RETURN_IF_ERROR(store->Roll());
   store->head_.store(store->next_position_ - 1, std::memory_order_release);
-  // What recovery found may still be only in the page cache (the previous writer was killed
-  // before syncing): make it durable before building on it.
-  store->durable_ = LogMark{0, kSegmentHeaderSize, 0};
-  ES_RETURN_IF_ERROR(store->SyncTo(store->TailMark()));
   store->syncer_ = std::thread([s] { s->RunBackgroundSync(); });
+  if (options.prepare_spare_segment) {
+    store->spare_wanted_ = true;
+    store->spare_maker_ = std::thread([s] { s->RunSpareMaker(); });
+  }
   if (options.checkpoint_interval_events > 0) {
     store->checkpointer_ = std::thread([s] { s->RunBackgroundCheckpoints(); });
   }
@@ -234,9 +238,6 @@ void StoreImpl::PublishSegment(std::unique_ptr<Segment> segment) {
 }
 
 Status StoreImpl::Roll() {
-  // The new segment must not survive a crash that loses frames before it: files are written back
-  // independently, so the old segment is made durable first.
-  if (!owned_segments_.empty()) ES_RETURN_IF_ERROR(SyncTo(TailMark()));
   SegmentHeader header;
   header.store_id = meta_.slot.store_id;
   env_->RandomBytes(&header.salt, sizeof(header.salt));
@@ -244,11 +245,52 @@ Status StoreImpl::Roll() {
   header.writer_epoch = meta_.slot.writer_epoch;
   header.created_us = env_->NowMicros();
   header.capacity_events = options_.segment_events;
-  ES_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment,
-                      Segment::Create(env_, dir_, header, options_.segment_bytes));
+  std::optional<Segment::Spare> spare;
+  {
+    std::lock_guard lock(syncer_mutex_);
+    spare.swap(spare_);
+  }
+  const bool from_spare = spare.has_value();
+  ES_ASSIGN_OR_RETURN(
+      std::unique_ptr<Segment> segment,
+      Segment::Create(env_, dir_, header, options_.segment_bytes, std::move(spare)));
   PublishSegment(std::move(segment));
   tail_offset_ = kSegmentHeaderSize;
+  ++rolls_;
+  rolls_from_spare_ += from_spare;
+  if (options_.prepare_spare_segment) {
+    // Only now: the maker reuses the spare's names, which the roll has just renamed away. A spare
+    // the maker finished during the roll is the next one.
+    std::lock_guard lock(syncer_mutex_);
+    spare_wanted_ = !spare_.has_value();
+    spare_maker_wake_.notify_one();
+  }
   return Status::OK();
+}
+
+void StoreImpl::RunSpareMaker() {
+  std::unique_lock syncer_lock(syncer_mutex_);
+  while (true) {
+    spare_maker_wake_.wait(syncer_lock, [this] { return closing_ || spare_wanted_; });
+    if (closing_) break;
+    syncer_lock.unlock();
+    Result<Segment::Spare> made =
+        Segment::PrepareSpare(env_, dir_, options_.segment_bytes, options_.segment_events);
+    syncer_lock.lock();
+    spare_wanted_ = false;
+    if (made.ok()) {
+      spare_ = std::move(made).value();
+    } else {
+      // The next roll creates its files itself, and asks again.
+      spare_failures_.fetch_add(1, std::memory_order_relaxed);
+    }
+    spare_maker_wake_.notify_all();
+  }
+}
+
+void StoreImpl::TEST_WaitForSpareMaker() {
+  std::unique_lock syncer_lock(syncer_mutex_);
+  spare_maker_wake_.wait(syncer_lock, [this] { return !spare_wanted_; });
 }
 
 const Segment* StoreImpl::SegmentFor(std::int64_t position) const {
@@ -633,10 +675,25 @@ StoreImpl::~StoreImpl() {
   }
   syncer_wake_.notify_one();
   checkpointer_wake_.notify_one();
+  spare_maker_wake_.notify_all();
   if (syncer_.joinable()) syncer_.join();
+  if (spare_maker_.joinable()) {
+    spare_maker_.join();
+    // An unused spare is only disk taken: Open would remove it too.
+    spare_.reset();
+    Segment::RemoveSpare(env_, dir_).IgnoreError();
+  }
   const bool checkpoints = checkpointer_.joinable();
   if (checkpoints) checkpointer_.join();
-  Sync().IgnoreError();  // a caller who cares calls Sync() first
+  // A caller who cares calls Sync() first. Recording the durable position lets the next open
+  // tell damage to these frames from a torn tail; only an open that wrote store.meta (and so
+  // holds the lock and the current slot) may write it again.
+  if (Sync().ok() && meta_.slot.generation > 0) {
+    std::lock_guard lock(write_mutex_);
+    Result<StoreMeta> recorded =
+        RecordDurablePosition(env_, dir_, meta_, durable_head_.load(std::memory_order_acquire));
+    if (recorded.ok()) meta_ = *recorded;
+  }
   // A failure leaves the earlier checkpoints: the next Open replays a little more.
   if (checkpoints) WriteCheckpoint().IgnoreError();
 }
@@ -776,6 +833,9 @@ StoreInfo StoreImpl::Info() {
   info.type_count = index_.type_count();
   info.stream_count = index_.stream_count();
   info.io_backend = std::string(env_->io_backend());
+  info.rolls = rolls_;
+  info.rolls_from_spare = rolls_from_spare_;
+  info.spare_failures = spare_failures_.load(std::memory_order_relaxed);
   info.checkpoint_loaded = checkpoint_loaded_;
   info.checkpoints_rejected = checkpoints_rejected_;
   info.replayed_events = replayed_events_;

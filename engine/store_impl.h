@@ -43,6 +43,9 @@ class StoreImpl final : public Store {
 
   // Writers queued, the leader of the group being committed included (for tests of grouping).
   std::size_t TEST_QueuedWriters();
+  // Waits until the spare maker is idle: a spare is ready, or making it failed (for tests that
+  // count file operations).
+  void TEST_WaitForSpareMaker();
 
  private:
   // A Write waiting in the queue. The group's leader fills `result`, then moves `state` on.
@@ -100,9 +103,11 @@ class StoreImpl final : public Store {
   // Indexes a frame found by recovery and checks its position index entries.
   Status IndexRecoveredFrame(Segment& segment, std::uint64_t frame_offset,
                              const FrameHeader& header);
-  // Makes the log durable, then adds a new segment starting at the next position (writer lock
-  // held).
+  // Adds a new segment starting at the next position, from the spare when one is ready (writer
+  // lock held). The old segment's unsynced frames are not synced first: frames record how much
+  // was unsynced when they were written, which lets recovery cut a tail lost across a roll.
   Status Roll();
+  void RunSpareMaker();
   void PublishSegment(std::unique_ptr<Segment> segment);
   // The segment holding `position` (<= a head the caller read).
   const Segment* SegmentFor(std::int64_t position) const;
@@ -145,13 +150,23 @@ class StoreImpl final : public Store {
   std::atomic<std::int64_t> durable_head_{0};
   std::atomic<std::uint64_t> sync_count_{0};
 
-  // The background syncer of kBuffered writes, and the background checkpointer.
+  // The background threads: the syncer of kBuffered writes, the checkpointer and the maker of
+  // spare segments.
   std::mutex syncer_mutex_;
   std::condition_variable syncer_wake_;
   std::condition_variable checkpointer_wake_;
-  bool closing_ = false;  // guarded by syncer_mutex_: stops both threads
+  std::condition_variable spare_maker_wake_;
+  bool closing_ = false;  // guarded by syncer_mutex_: stops the threads
   std::thread syncer_;
   std::thread checkpointer_;  // running when checkpoints are on and Open succeeded
+  std::thread spare_maker_;   // running when Options::prepare_spare_segment
+  // The spare's files exist under their temporary names only while nobody else touches them: the
+  // maker makes one when asked (after a roll) and the writer takes it at the next roll.
+  std::optional<Segment::Spare> spare_;  // guarded by syncer_mutex_
+  bool spare_wanted_ = false;            // guarded by syncer_mutex_; only while spare_ is empty
+  std::atomic<std::uint64_t> spare_failures_{0};
+  std::uint64_t rolls_ = 0;             // guarded by write_mutex_
+  std::uint64_t rolls_from_spare_ = 0;  // guarded by write_mutex_
 
   // Index checkpoints. One is written at a time, under checkpoint_mutex_.
   std::mutex checkpoint_mutex_;

@@ -8,6 +8,7 @@
 
 #include "engine/format/file_headers.h"
 #include "engine/log/segment.h"
+#include "engine/store_impl.h"
 #include "engine/testing/test_dir.h"
 #include "engine/util/coding.h"
 
@@ -171,9 +172,50 @@ TEST_CASE("store: segments roll at the size and event caps and reopen intact") {
   for (const auto& e : tagged->events) CHECK(e.event.tags == std::vector<std::string>{"tag1"});
 }
 
+TEST_CASE("store: rolls take the spare segment made in the background; close removes it") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/s";
+  Options options;
+  options.durability = Durability::kNone;
+  options.segment_bytes = 64 * 1024;
+  options.max_write_bytes = 32 * 1024;
+  options.segment_events = 8;
+  options.max_write_events = 8;
+  const auto spare_files = [&] {
+    auto children = Env::Default()->GetChildren(path);
+    REQUIRE(children.ok());
+    return std::count_if(children->begin(), children->end(), [](const std::string& name) {
+      return name.find("spare") != std::string::npos;
+    });
+  };
+  {
+    auto opened = Store::Open(options, path);
+    REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
+    Store& store = **opened;
+    for (int roll = 0; roll < 3; ++roll) {
+      static_cast<StoreImpl&>(store).TEST_WaitForSpareMaker();
+      CHECK(spare_files() == 2);  // a segment and its position index, ready
+      AppendOk(store, std::vector<Event>(8, MakeEvent("T", {"t"}, std::string(100, 'x'))));
+    }
+    const StoreInfo info = store.Info();
+    CHECK(info.rolls == 3);  // the first segment, made at creation, and two more
+    CHECK(info.rolls_from_spare == 2);
+    CHECK(info.spare_failures == 0);
+  }
+  CHECK(spare_files() == 0);
+  // A spare left by a process that died is removed by the next open.
+  REQUIRE(Env::Default()->OpenFile(path + "/spare-segment.tmp", {.create = true}).ok());
+  options.prepare_spare_segment = false;
+  auto store = Store::Open(options, path);
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  CHECK(spare_files() == 0);
+  CHECK(AllPositions(**store) == Range(1, 24));
+}
+
 TEST_CASE("recovery: a torn last frame is cut at every byte offset") {
   MemStore m;
   WriteThreeFrames(m);
+  testing::ForgetDurablePosition(m.env.get(), kDir);  // the frames were never synced
   const testing::DirImage image = testing::ReadDir(m.env.get(), kDir);
   const std::string& segment = image.at(Segment::FileName(1));
   const std::vector<std::uint64_t> frames = FrameOffsets(segment);
@@ -237,6 +279,7 @@ TEST_CASE(
   MemStore m;  // kNone: every frame records that the ones before it were not yet durable
   m.options.checkpoint_interval_events = 0;
   WriteThreeFrames(m);
+  testing::ForgetDurablePosition(m.env.get(), kDir);  // as a crash, not a clean close, leaves it
   const std::vector<std::uint64_t> frames =
       FrameOffsets(testing::ReadFile(m.env.get(), m.SegmentPath()));
   std::string byte = testing::ReadFile(m.env.get(), m.SegmentPath()).substr(frames[1] + 60, 1);
@@ -248,9 +291,10 @@ TEST_CASE(
   CHECK(segment.find_first_not_of('\0', frames[1]) == std::string::npos);
 }
 
-TEST_CASE("recovery: a bit flip in the tail frame cuts it") {
+TEST_CASE("recovery: a bit flip in a tail frame that was never synced cuts it") {
   MemStore m;
   WriteThreeFrames(m);
+  testing::ForgetDurablePosition(m.env.get(), kDir);  // a crash, not a clean close
   const std::vector<std::uint64_t> frames =
       FrameOffsets(testing::ReadFile(m.env.get(), m.SegmentPath()));
   testing::PatchFile(m.env.get(), m.SegmentPath(), frames[2] + 50, "\x7f");
@@ -258,22 +302,58 @@ TEST_CASE("recovery: a bit flip in the tail frame cuts it") {
   CHECK(AllPositions(*store) == Range(1, 3));
 }
 
-TEST_CASE("recovery: a bad frame in a full segment followed by a later segment is corruption") {
+TEST_CASE("recovery: damage to frames store.meta records as durable is corruption") {
+  // kNone frames carry no proof of durability; the clean close that synced them recorded it.
   MemStore m;
-  m.options.checkpoint_interval_events = 0;  // as above: this is about a replay
-  m.options.segment_events = 2;
-  m.options.max_write_events = 2;
-  {
-    auto store = m.OpenOk();
-    for (int i = 0; i < 3; ++i) AppendOk(*store, {MakeEvent("T", {}, "x"), MakeEvent("T", {})});
+  m.options.checkpoint_interval_events = 0;  // a replay, which checks every frame
+  WriteThreeFrames(m);
+  const std::string before = testing::ReadFile(m.env.get(), m.SegmentPath());
+  const std::vector<std::uint64_t> frames = FrameOffsets(before);
+  SUBCASE("a bit flip in the tail frame") {
+    testing::PatchFile(m.env.get(), m.SegmentPath(), frames[2] + 50, "\x7f");
   }
-  const std::vector<std::uint64_t> frames =
-      FrameOffsets(testing::ReadFile(m.env.get(), m.SegmentPath(1)));
-  REQUIRE(frames.size() == 1);
-  testing::PatchFile(m.env.get(), m.SegmentPath(1), frames[0] + 50, "\x01");
+  SUBCASE("the tail frame zeroed") {
+    testing::PatchFile(m.env.get(), m.SegmentPath(), frames[2], std::string(64, '\0'));
+  }
+  SUBCASE("the segment file gone") { REQUIRE(m.env->RemoveFile(m.SegmentPath()).ok()); }
   auto store = m.Open();
   REQUIRE_FALSE(store.ok());
   CHECK(store.status().IsCorruption());
+}
+
+// A roll does not sync the segment before it: whether a bad frame followed by later segments is
+// a torn tail depends on what the later frames record about durability.
+TEST_CASE("recovery: a bad frame in a full segment followed by later segments") {
+  for (const Durability durability : {Durability::kSync, Durability::kNone}) {
+    CAPTURE(static_cast<int>(durability));
+    MemStore m;
+    m.options.checkpoint_interval_events = 0;  // as above: this is about a replay
+    m.options.segment_events = 2;
+    m.options.max_write_events = 2;
+    m.options.durability = durability;
+    {
+      auto store = m.OpenOk();
+      for (int i = 0; i < 3; ++i) AppendOk(*store, {MakeEvent("T", {}, "x"), MakeEvent("T", {})});
+      REQUIRE(store->Info().segment_count == 3);
+    }
+    testing::ForgetDurablePosition(m.env.get(), kDir);  // as a crash would leave it
+    const std::vector<std::uint64_t> frames =
+        FrameOffsets(testing::ReadFile(m.env.get(), m.SegmentPath(1)));
+    REQUIRE(frames.size() == 1);
+    testing::PatchFile(m.env.get(), m.SegmentPath(1), frames[0] + 50, "\x01");
+    auto store = m.Open();
+    if (durability == Durability::kSync) {
+      // The later frames were written after this one was synced: it was durable.
+      REQUIRE_FALSE(store.ok());
+      CHECK(store.status().IsCorruption());
+    } else {
+      // None of them was synced when written: a crash could leave exactly this.
+      REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+      CHECK(AllPositions(**store) == std::vector<std::int64_t>{});
+      CHECK((*store)->Info().segment_count == 1);
+      CHECK_FALSE(m.env->FileExists(m.SegmentPath(3)));
+    }
+  }
 }
 
 TEST_CASE("recovery: a missing or lying position index is rebuilt") {

@@ -92,6 +92,7 @@ class FaultInjectionEnv::FaultRegion final : public MappedRegion {
 
   char* data() override { return base_->data(); }
   std::uint64_t size() const override { return base_->size(); }
+  void HintRandomAccess() override { base_->HintRandomAccess(); }
 
   Status Sync(std::uint64_t offset, std::uint64_t length) override {
     env_->RunSyncHook();

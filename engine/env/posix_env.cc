@@ -53,6 +53,10 @@ class PosixMappedRegion final : public MappedRegion {
 
   char* data() override { return base_; }
   std::uint64_t size() const override { return size_; }
+  void HintRandomAccess() override {
+    // Only a hint: a kernel that refuses it reads ahead as before.
+    if (size_ > 0) madvise(base_, size_, MADV_RANDOM);
+  }
 
   Status Sync(std::uint64_t offset, std::uint64_t length) override {
     if (offset > size_ || length > size_ - offset) {

@@ -42,20 +42,23 @@ Status CheckBlock(const char* src, std::string_view magic, std::size_t checksum_
 }  // namespace
 
 void EncodeMetaSlot(const MetaSlot& slot, char* dst) {
-  EncodeBlock(dst, kMetaSlotSize, "ESMETA01", 56, [&](char* p) {
+  EncodeBlock(dst, kMetaSlotSize, "ESMETA01", 64, [&](char* p) {
     std::memcpy(p + 16, slot.store_id.data(), 16);
     EncodeFixed<std::uint64_t>(p + 32, slot.generation);
     EncodeFixed<std::uint64_t>(p + 40, slot.writer_epoch);
     EncodeFixed<std::uint64_t>(p + 48, slot.created_us);
+    EncodeFixed<std::int64_t>(p + 56, slot.durable_position);
   });
 }
 
 Status DecodeMetaSlot(const char* src, MetaSlot* slot) {
-  ES_RETURN_IF_ERROR(CheckBlock(src, "ESMETA01", 56, "store.meta slot"));
+  ES_RETURN_IF_ERROR(CheckBlock(src, "ESMETA01", 64, "store.meta slot"));
   std::memcpy(slot->store_id.data(), src + 16, 16);
   slot->generation = DecodeFixed<std::uint64_t>(src + 32);
   slot->writer_epoch = DecodeFixed<std::uint64_t>(src + 40);
   slot->created_us = DecodeFixed<std::uint64_t>(src + 48);
+  slot->durable_position = DecodeFixed<std::int64_t>(src + 56);
+  if (slot->durable_position < 0) return Status::Corruption("store.meta slot: negative position");
   return Status::OK();
 }
 

@@ -24,6 +24,10 @@ struct MetaSlot {
   std::uint64_t generation = 0;
   std::uint64_t writer_epoch = 0;
   std::uint64_t created_us = 0;
+  // Every position up to this one was on stable storage when the slot was written (at open, after
+  // recovery synced the log; at a clean close): recovery must find them all, and reports a damaged
+  // frame among them as corruption rather than cutting it as a torn tail.
+  std::int64_t durable_position = 0;
 };
 void EncodeMetaSlot(const MetaSlot& slot, char* dst /* kMetaSlotSize bytes */);
 Status DecodeMetaSlot(const char* src /* kMetaSlotSize bytes */, MetaSlot* slot);

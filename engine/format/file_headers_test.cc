@@ -17,7 +17,7 @@ namespace es {
 namespace {
 
 // Where each header keeps its checksum: it covers every byte before it.
-constexpr std::size_t kMetaChecksumOffset = 56;
+constexpr std::size_t kMetaChecksumOffset = 64;
 constexpr std::size_t kSegmentChecksumOffset = 120;
 constexpr std::size_t kPositionIndexChecksumOffset = 40;
 
@@ -33,6 +33,7 @@ MetaSlot TestMetaSlot() {
   slot.generation = 7;
   slot.writer_epoch = 0x1122334455667788ull;
   slot.created_us = 1700000000123456ull;
+  slot.durable_position = 0x0102030405060708ll;
   return slot;
 }
 
@@ -148,6 +149,7 @@ TEST_CASE("MetaSlot: round trip and layout") {
   CHECK(decoded.generation == slot.generation);
   CHECK(decoded.writer_epoch == slot.writer_epoch);
   CHECK(decoded.created_us == slot.created_us);
+  CHECK(decoded.durable_position == slot.durable_position);
 
   CHECK(block.substr(0, 8) == "ESMETA01");
   CHECK(DecodeFixed<std::uint32_t>(block.data() + 8) == 1);
@@ -156,8 +158,9 @@ TEST_CASE("MetaSlot: round trip and layout") {
   CHECK(DecodeFixed<std::uint64_t>(block.data() + 32) == slot.generation);
   CHECK(DecodeFixed<std::uint64_t>(block.data() + 40) == slot.writer_epoch);
   CHECK(DecodeFixed<std::uint64_t>(block.data() + 48) == slot.created_us);
-  CHECK(DecodeFixed<std::uint64_t>(block.data() + 56) == Checksum64(block.data(), 56, 0));
-  CheckZeroOutside(block, 64, kMetaSlotSize);
+  CHECK(DecodeFixed<std::int64_t>(block.data() + 56) == slot.durable_position);
+  CHECK(DecodeFixed<std::uint64_t>(block.data() + 64) == Checksum64(block.data(), 64, 0));
+  CheckZeroOutside(block, 72, kMetaSlotSize);
 }
 
 TEST_CASE("MetaSlot: corruption, magic and version") {

@@ -22,6 +22,19 @@ bool ValidFrameAt(const Segment& segment, std::uint64_t offset, FrameHeader* hea
              .ok();
 }
 
+// Whether [from, end) of `segment` holds a valid frame written when position `expected` was
+// already durable.
+bool FrameWrittenWhenDurable(const Segment& segment, std::uint64_t from, std::uint64_t end,
+                             std::int64_t expected) {
+  for (std::uint64_t offset = from; offset + kFrameMinLength <= end; offset += 8) {
+    FrameHeader header;
+    if (ValidFrameAt(segment, offset, &header) && DurableWhenWritten(header) >= expected) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Whether [bad, end) holds a frame showing that the log was durable past `bad`, where the frame
 // expected to hold position `expected` does not verify: a frame with a valid checksum at `bad`
 // itself (it failed only the position or epoch rules), or a later one written when `expected`
@@ -30,25 +43,29 @@ bool ValidFrameAt(const Segment& segment, std::uint64_t offset, FrameHeader* hea
 // are a torn tail, not corruption.
 bool DurableFrameFrom(const Segment& segment, std::uint64_t bad, std::uint64_t end,
                       std::int64_t expected) {
-  for (std::uint64_t offset = bad; offset + kFrameMinLength <= end; offset += 8) {
-    FrameHeader header;
-    if (!ValidFrameAt(segment, offset, &header)) continue;
-    if (offset == bad || DurableWhenWritten(header) >= expected) return true;
-  }
-  return false;
+  FrameHeader header;
+  return ValidFrameAt(segment, bad, &header) ||
+         FrameWrittenWhenDurable(segment, bad, end, expected);
 }
 
 std::string Where(const Segment& segment, std::uint64_t offset) {
   return segment.path() + " at offset " + std::to_string(offset);
 }
 
-// Whether any segment from index `first` on starts with a valid frame.
-bool SegmentsHoldFrames(Env* env, const std::string& dir, const std::vector<std::int64_t>& bases,
-                        std::size_t first) {
+// Whether any segment from index `first` on holds a frame written when position `expected` was
+// already durable. A roll does not sync the segment before it, so a crash can keep frames of the
+// new segment and lose earlier ones; those frames were never acknowledged as durable either.
+bool SegmentsHoldDurableFrames(Env* env, const std::string& dir,
+                               const std::vector<std::int64_t>& bases, std::size_t first,
+                               std::int64_t expected) {
   for (std::size_t j = first; j < bases.size(); ++j) {
     Result<std::unique_ptr<Segment>> segment = Segment::Open(env, dir, bases[j]);
-    FrameHeader header;
-    if (segment.ok() && ValidFrameAt(**segment, kSegmentHeaderSize, &header)) return true;
+    if (!segment.ok()) continue;
+    const Segment& s = **segment;
+    if (FrameWrittenWhenDurable(s, kSegmentHeaderSize,
+                                NonZeroEnd(s.data(), kSegmentHeaderSize, s.size()), expected)) {
+      return true;
+    }
   }
   return false;
 }
@@ -63,11 +80,10 @@ Status RemoveSegments(Env* env, const std::string& dir, const std::vector<std::i
   return env->SyncDir(dir);
 }
 
-}  // namespace
-
-Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot& meta,
-                                const std::vector<std::int64_t>& segment_bases, ReplayStart start,
-                                const FrameVisitor& visit) {
+// RecoverLog without the final check that the log reaches the durable position.
+Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& meta,
+                             const std::vector<std::int64_t>& segment_bases, ReplayStart start,
+                             const FrameVisitor& visit) {
   RecoveredLog log;
   log.next_position = start.next_position;
   log.log_bytes = start.log_bytes;
@@ -89,7 +105,10 @@ Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot
       if (!opened.ok()) {
         // A crash while creating the last segment leaves a file without a valid header and
         // nothing else; anything more is corruption.
-        if (!last || !opened.status().IsCorruption()) return opened.status();
+        if (!last || !opened.status().IsCorruption() ||
+            log.next_position <= meta.durable_position) {
+          return opened.status();
+        }
         ES_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                             env->OpenFile(dir + "/" + Segment::FileName(segment_bases[i]), {}));
         ES_ASSIGN_OR_RETURN(std::uint64_t size, file->Size());
@@ -108,9 +127,10 @@ Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot
       if (segment->header().base_position != log.next_position) {
         // Frames written before a roll and lost in a crash (never synced, so never acknowledged
         // as durable) leave the segments after the log's end starting at the wrong position.
-        // Holding no frame, they are removed like a torn tail; with a frame, positions are
-        // missing.
-        if (i == 0 || SegmentsHoldFrames(env, dir, segment_bases, i)) {
+        // Unless they hold a frame written after the lost ones were durable, they are removed
+        // like a torn tail.
+        if (i == 0 || log.next_position <= meta.durable_position ||
+            SegmentsHoldDurableFrames(env, dir, segment_bases, i, log.next_position)) {
           return Status::Corruption(segment->path() + ": expected a segment starting at position " +
                                     std::to_string(log.next_position));
         }
@@ -144,9 +164,9 @@ Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot
     // Everything after the last valid frame must be zero, or a torn tail we may cut.
     std::uint64_t dirty_end = NonZeroEnd(segment->data(), offset, segment->size());
     if (dirty_end != offset) {
-      // A later segment exists only after a roll synced everything before it.
-      if (DurableFrameFrom(*segment, offset, dirty_end, log.next_position) ||
-          SegmentsHoldFrames(env, dir, segment_bases, i + 1)) {
+      if (log.next_position <= meta.durable_position ||
+          DurableFrameFrom(*segment, offset, dirty_end, log.next_position) ||
+          SegmentsHoldDurableFrames(env, dir, segment_bases, i + 1, log.next_position)) {
         return Status::Corruption(Where(*segment, offset) +
                                   ": invalid frame followed by valid frames");
       }
@@ -160,6 +180,21 @@ Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot
     }
     log.tail_offset = offset;
     log.segments.push_back(std::move(segment));
+  }
+  return log;
+}
+
+}  // namespace
+
+Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot& meta,
+                                const std::vector<std::int64_t>& segment_bases, ReplayStart start,
+                                const FrameVisitor& visit) {
+  ES_ASSIGN_OR_RETURN(RecoveredLog log,
+                      WalkLog(env, dir, meta, segment_bases, std::move(start), visit));
+  if (log.next_position <= meta.durable_position) {
+    return Status::Corruption(dir + ": the log ends before position " +
+                              std::to_string(meta.durable_position) +
+                              ", which store.meta records as durable");
   }
   return log;
 }

@@ -9,8 +9,21 @@
 namespace es {
 namespace {
 
+constexpr const char* kSpareSegmentName = "spare-segment.tmp";
+constexpr const char* kSpareIndexName = "spare-pidx.tmp";
+
 std::uint64_t IndexFileSize(std::uint32_t capacity) {
   return kPositionIndexHeaderSize + std::uint64_t{capacity} * kPositionIndexEntrySize;
+}
+
+// A new file at `path` (emptied if it exists) with `size` bytes allocated.
+Result<std::unique_ptr<File>> CreateAllocated(Env* env, const std::string& path,
+                                              std::uint64_t size) {
+  ES_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                      env->OpenFile(path, {.create = true, .writable = true}));
+  ES_RETURN_IF_ERROR(file->Truncate(0));
+  ES_RETURN_IF_ERROR(file->Allocate(size));
+  return file;
 }
 
 }  // namespace
@@ -26,22 +39,65 @@ bool Segment::ParseFileName(const std::string& name, std::int64_t* base_position
   return ParsePositionFileName(name, ".seg", base_position);
 }
 
+Result<Segment::Spare> Segment::PrepareSpare(Env* env, const std::string& dir, std::uint64_t size,
+                                             std::uint32_t capacity_events) {
+  Spare spare;
+  ES_ASSIGN_OR_RETURN(spare.file, CreateAllocated(env, dir + "/" + kSpareSegmentName, size));
+  ES_ASSIGN_OR_RETURN(spare.index_file, CreateAllocated(env, dir + "/" + kSpareIndexName,
+                                                        IndexFileSize(capacity_events)));
+  // Writing the header blocks now turns them from allocated into written extents, so that the
+  // roll's synced header writes change no file system metadata.
+  const std::string zeros(kSegmentHeaderSize, '\0');
+  ES_RETURN_IF_ERROR(spare.file->Write(0, zeros));
+  ES_RETURN_IF_ERROR(spare.file->Sync());
+  ES_RETURN_IF_ERROR(spare.index_file->Write(0, zeros.substr(0, kPositionIndexHeaderSize)));
+  ES_RETURN_IF_ERROR(spare.index_file->Sync());
+  return spare;
+}
+
+Status Segment::RemoveSpare(Env* env, const std::string& dir) {
+  for (const char* name : {kSpareSegmentName, kSpareIndexName}) {
+    std::string path = dir + "/" + name;
+    if (env->FileExists(path)) ES_RETURN_IF_ERROR(env->RemoveFile(path));
+  }
+  return Status::OK();
+}
+
 Result<std::unique_ptr<Segment>> Segment::Create(Env* env, const std::string& dir,
-                                                 const SegmentHeader& header, std::uint64_t size) {
+                                                 const SegmentHeader& header, std::uint64_t size,
+                                                 std::optional<Spare> spare) {
   std::unique_ptr<Segment> segment(
       new Segment(env, dir, dir + "/" + FileName(header.base_position)));
   segment->header_ = header;
-  ES_ASSIGN_OR_RETURN(segment->file_,
-                      env->OpenFile(segment->path_, {.create = true, .writable = true}));
-  ES_RETURN_IF_ERROR(segment->file_->Truncate(0));
-  ES_RETURN_IF_ERROR(segment->file_->Allocate(size));
+  const std::string index_path = dir + "/" + IndexFileName(header.base_position);
+  if (spare) {
+    segment->file_ = std::move(spare->file);
+    segment->index_file_ = std::move(spare->index_file);
+  } else {
+    ES_ASSIGN_OR_RETURN(segment->file_, CreateAllocated(env, segment->path_, size));
+    ES_ASSIGN_OR_RETURN(segment->index_file_,
+                        CreateAllocated(env, index_path, IndexFileSize(header.capacity_events)));
+  }
   std::vector<char> block(kSegmentHeaderSize);
   EncodeSegmentHeader(header, block.data());
   ES_RETURN_IF_ERROR(segment->file_->Write(0, std::string_view(block.data(), block.size())));
   ES_RETURN_IF_ERROR(segment->file_->Sync());
-  ES_ASSIGN_OR_RETURN(segment->map_, segment->file_->Map(size, /*writable=*/true));
-  ES_RETURN_IF_ERROR(segment->MapPositionIndex(/*recreate=*/true));
+  // Header and size made durable now, before the writer stores entries through the mapping: a
+  // checkpoint then needs to sync only the entries it covers.
+  ES_RETURN_IF_ERROR(segment->WritePositionIndexHeader());
+  if (spare) {
+    // Renamed only once their headers are durable, so that a crash never leaves a segment file
+    // whose header is still the spare's zeros.
+    ES_RETURN_IF_ERROR(env->RenameFile(dir + "/" + kSpareSegmentName, segment->path_));
+    ES_RETURN_IF_ERROR(env->RenameFile(dir + "/" + kSpareIndexName, index_path));
+  }
   ES_RETURN_IF_ERROR(env->SyncDir(dir));
+  ES_ASSIGN_OR_RETURN(segment->map_, segment->file_->Map(size, /*writable=*/true));
+  ES_ASSIGN_OR_RETURN(segment->index_map_,
+                      segment->index_file_->Map(IndexFileSize(header.capacity_events), true));
+  // The writer fills both files front to back through their mappings.
+  segment->map_->HintRandomAccess();
+  segment->index_map_->HintRandomAccess();
   return segment;
 }
 
@@ -62,34 +118,37 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& dir,
   return segment;
 }
 
-Status Segment::OpenPositionIndex() { return MapPositionIndex(/*recreate=*/false); }
-
-Status Segment::MapPositionIndex(bool recreate) {
+Status Segment::OpenPositionIndex() {
   std::string path = dir_ + "/" + IndexFileName(header_.base_position);
   std::uint64_t want = IndexFileSize(header_.capacity_events);
   ES_ASSIGN_OR_RETURN(index_file_, env_->OpenFile(path, {.create = true, .writable = true}));
   ES_ASSIGN_OR_RETURN(std::uint64_t size, index_file_->Size());
-  std::vector<char> expected(kPositionIndexHeaderSize);
-  EncodePositionIndexHeader({header_.base_position, header_.salt, header_.capacity_events},
-                            expected.data());
-  if (!recreate && size == want) {
+  index_recreated_ = true;
+  if (size == want) {
     std::vector<char> actual(kPositionIndexHeaderSize);
     ES_RETURN_IF_ERROR(index_file_->Read(0, actual.size(), actual.data()));
-    recreate = actual != expected;
-  } else {
-    recreate = true;
+    index_recreated_ = actual != PositionIndexHeader();
   }
-  index_recreated_ = recreate;
-  if (recreate) {
+  if (index_recreated_) {
     ES_RETURN_IF_ERROR(index_file_->Truncate(0));
     ES_RETURN_IF_ERROR(index_file_->Allocate(want));
-    ES_RETURN_IF_ERROR(index_file_->Write(0, std::string_view(expected.data(), expected.size())));
-    // Header and size made durable now, before the writer stores entries through the mapping:
-    // a checkpoint then needs to sync only the entries it covers.
-    ES_RETURN_IF_ERROR(index_file_->Sync());
+    ES_RETURN_IF_ERROR(WritePositionIndexHeader());
   }
   ES_ASSIGN_OR_RETURN(index_map_, index_file_->Map(want, /*writable=*/true));
   return Status::OK();
+}
+
+std::vector<char> Segment::PositionIndexHeader() const {
+  std::vector<char> block(kPositionIndexHeaderSize);
+  EncodePositionIndexHeader({header_.base_position, header_.salt, header_.capacity_events},
+                            block.data());
+  return block;
+}
+
+Status Segment::WritePositionIndexHeader() {
+  std::vector<char> block = PositionIndexHeader();
+  ES_RETURN_IF_ERROR(index_file_->Write(0, std::string_view(block.data(), block.size())));
+  return index_file_->Sync();
 }
 
 char* Segment::IndexSlot(std::int64_t position) const {

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/format/event_entry.h"
 #include "engine/format/file_headers.h"
@@ -24,10 +26,25 @@ class Segment {
   // Parses a segment file name; false for any other name.
   static bool ParseFileName(const std::string& name, std::int64_t* base_position);
 
-  // Creates a segment of `size` bytes with `header`, and its position index: both files are
-  // written and synced, and `dir` synced.
+  // The files of a segment made ahead of the roll that needs them: a segment file of `size`
+  // bytes and a position index for `capacity_events`, allocated, their first block written and
+  // synced, under temporary names (removed by Open when a store closes without using them).
+  struct Spare {
+    std::unique_ptr<File> file;
+    std::unique_ptr<File> index_file;
+  };
+  static Result<Spare> PrepareSpare(Env* env, const std::string& dir, std::uint64_t size,
+                                    std::uint32_t capacity_events);
+  // Removes the files of a spare that was not used.
+  static Status RemoveSpare(Env* env, const std::string& dir);
+
+  // Creates a segment of `size` bytes with `header`, and its position index, from `spare` (made
+  // by PrepareSpare with the same size and capacity) when given, else from new files: headers
+  // written and synced, files under their names, `dir` synced. A spare then costs two small
+  // synced writes, two renames and the directory sync; new files add creating and allocating.
   static Result<std::unique_ptr<Segment>> Create(Env* env, const std::string& dir,
-                                                 const SegmentHeader& header, std::uint64_t size);
+                                                 const SegmentHeader& header, std::uint64_t size,
+                                                 std::optional<Spare> spare);
 
   // Opens and maps an existing segment; Corruption when its header is invalid. The position
   // index is opened by OpenPositionIndex.
@@ -75,7 +92,9 @@ class Segment {
  private:
   Segment(Env* env, std::string dir, std::string path)
       : env_(env), dir_(std::move(dir)), path_(std::move(path)) {}
-  Status MapPositionIndex(bool recreate);
+  std::vector<char> PositionIndexHeader() const;
+  // Writes the position index header and syncs it (with the file's size).
+  Status WritePositionIndexHeader();
   char* IndexSlot(std::int64_t position) const;
 
   Env* env_;

@@ -59,11 +59,19 @@ Result<StoreMeta> ReadStoreMeta(Env* env, const std::string& dir) {
   return slots[first ? 0 : 1];
 }
 
-Result<StoreMeta> BumpStoreMeta(Env* env, const std::string& dir, const StoreMeta& current) {
+Result<StoreMeta> BumpStoreMeta(Env* env, const std::string& dir, const StoreMeta& current,
+                                std::int64_t durable_position) {
+  StoreMeta next = current;
+  ++next.slot.writer_epoch;
+  return RecordDurablePosition(env, dir, next, durable_position);
+}
+
+Result<StoreMeta> RecordDurablePosition(Env* env, const std::string& dir, const StoreMeta& current,
+                                        std::int64_t durable_position) {
   StoreMeta next = current;
   next.index = 1 - current.index;
   ++next.slot.generation;
-  ++next.slot.writer_epoch;
+  next.slot.durable_position = durable_position;
   ES_RETURN_IF_ERROR(WriteSlot(env, MetaPath(dir), next, /*create=*/false));
   return next;
 }

@@ -24,8 +24,15 @@ Result<StoreMeta> CreateStoreMeta(Env* env, const std::string& dir);
 // valid.
 Result<StoreMeta> ReadStoreMeta(Env* env, const std::string& dir);
 
-// Durably writes the other slot with the next generation and writer epoch.
-Result<StoreMeta> BumpStoreMeta(Env* env, const std::string& dir, const StoreMeta& current);
+// Durably writes the other slot with the next generation and writer epoch (at open, before the
+// first frame), recording that positions up to `durable_position` are durable.
+Result<StoreMeta> BumpStoreMeta(Env* env, const std::string& dir, const StoreMeta& current,
+                                std::int64_t durable_position);
+
+// Durably writes the other slot with the next generation and the same epoch, recording that
+// positions up to `durable_position` are durable (at a clean close).
+Result<StoreMeta> RecordDurablePosition(Env* env, const std::string& dir, const StoreMeta& current,
+                                        std::int64_t durable_position);
 
 }  // namespace es
 

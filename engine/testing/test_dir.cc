@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "engine/log/store_meta.h"
+
 namespace es::testing {
 
 TempDir::TempDir() {
@@ -16,6 +18,13 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+void ForgetDurablePosition(Env* env, const std::string& dir) {
+  Result<StoreMeta> meta = ReadStoreMeta(env, dir);
+  REQUIRE_MESSAGE(meta.ok(), meta.status().ToString());
+  Status written = RecordDurablePosition(env, dir, *meta, 0).status();
+  REQUIRE_MESSAGE(written.ok(), written.ToString());
 }
 
 std::string ReadFile(Env* env, const std::string& path) {

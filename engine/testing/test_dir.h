@@ -36,6 +36,12 @@ void WriteDir(Env* env, const std::string& dir, const DirImage& image);
 std::string ReadFile(Env* env, const std::string& path);
 void PatchFile(Env* env, const std::string& path, std::uint64_t offset, const std::string& bytes);
 
+// Rewrites store.meta of the store in `dir` as a writer that crashed would have left it: no
+// position recorded as durable (as when the open before the crash found an empty log). Tests that
+// forge a crash's leftovers from a cleanly closed store need it: a clean close records every
+// frame as durable, and damage to those is corruption, not a torn tail.
+void ForgetDurablePosition(Env* env, const std::string& dir);
+
 Event MakeEvent(std::string type, std::vector<std::string> tags, std::string data = "");
 QueryItem Item(std::vector<std::string> types, std::vector<std::string> tags);
 

@@ -27,6 +27,10 @@ class MappedRegion {
   virtual std::uint64_t size() const = 0;
   // Makes bytes [offset, offset + length) written through the mapping durable.
   virtual Status Sync(std::uint64_t offset, std::uint64_t length) = 0;
+  // A hint that pages will be touched in no particular order, so that a page fault brings in its
+  // own page only: a writer filling a fresh file through the mapping then does not wait for the
+  // kernel to read ahead megabytes of zeros. Envs without paging ignore it.
+  virtual void HintRandomAccess() {}
 };
 
 // An open file addressed by offsets.

@@ -53,6 +53,11 @@ struct Options {
   // A segment also rolls after this many events; its position index is preallocated at 8 bytes
   // per event. At least 1.
   std::uint32_t segment_events = 1u << 20;
+  // The next segment's files are made (allocated and synced) by a background thread while the
+  // current one fills, so that a roll only writes two headers, renames two files and syncs the
+  // directory instead of also creating and allocating them. The spare takes segment_bytes of disk
+  // ahead of need; false makes each roll create and allocate its files (0.05-0.25 ms more here).
+  bool prepare_spare_segment = true;
 
   // ---- Index checkpoints (docs/format.md, "Index checkpoint") ----
 

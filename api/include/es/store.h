@@ -44,6 +44,12 @@ struct StoreInfo {
   std::uint64_t type_count = 0;    // distinct types
   std::uint64_t stream_count = 0;  // distinct stream ids
   std::string io_backend;  // how syncs and large writes are issued: "io_uring", "posix", "memory"
+  // Segments added since open, and how many of them were spares prepared ahead
+  // (Options::prepare_spare_segment); a spare that failed to be made leaves its roll to create
+  // the files.
+  std::uint64_t rolls = 0;
+  std::uint64_t rolls_from_spare = 0;
+  std::uint64_t spare_failures = 0;
 
   // Index checkpoints (Options::checkpoint_interval_events).
   // The position of the checkpoint Open loaded; null when it replayed the whole log.
