@@ -128,7 +128,7 @@ Status CheckpointWriter::Commit(std::int64_t previous) {
 Result<ReplayStart> LoadCheckpoint(Env* env, const std::string& dir, std::int64_t position,
                                    const MetaSlot& meta,
                                    const std::vector<std::int64_t>& segment_bases, MemIndex* index,
-                                   bool* replay_all) {
+                                   bool* replay_all, bool read_only) {
   *replay_all = false;
   ES_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                       env->OpenFile(dir + "/" + CheckpointFileName(position), {}));
@@ -155,12 +155,12 @@ Result<ReplayStart> LoadCheckpoint(Env* env, const std::string& dir, std::int64_
       return Status::Corruption("covers segments the log does not have");
     }
     ES_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment,
-                        Segment::Open(env, dir, segment_bases[i]));
+                        Segment::Open(env, dir, segment_bases[i], /*writable=*/!read_only));
     if (segment->header().store_id != meta.store_id ||
         segment->header().salt != header.segments[i].salt) {
       return Status::Corruption(segment->path() + " is not the segment it covers");
     }
-    ES_RETURN_IF_ERROR(segment->OpenPositionIndex());
+    ES_RETURN_IF_ERROR(segment->OpenPositionIndex(/*writable=*/!read_only));
     start.segments.push_back(std::move(segment));
   }
   ES_RETURN_IF_ERROR(CheckLastFrame(*start.segments.back(), header, meta));

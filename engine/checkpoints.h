@@ -57,11 +57,12 @@ class CheckpointWriter {
 // `segment_bases`, ascending) into the empty `index`, after every check of docs/format.md,
 // "Loading". Returns where replay resumes. On failure `index` is empty again; `replay_all` is set
 // when the failure lies in the position indexes rather than the checkpoint, so that no other
-// checkpoint should be tried.
+// checkpoint should be tried. With `read_only` nothing is written: segments and position
+// indexes are mapped read-only (a position index that would need recreating fails the load).
 Result<ReplayStart> LoadCheckpoint(Env* env, const std::string& dir, std::int64_t position,
                                    const MetaSlot& meta,
                                    const std::vector<std::int64_t>& segment_bases, MemIndex* index,
-                                   bool* replay_all);
+                                   bool* replay_all, bool read_only = false);
 
 }  // namespace es
 

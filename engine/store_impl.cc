@@ -9,13 +9,13 @@
 #include "engine/checkpoints.h"
 #include "engine/format/event_entry.h"
 #include "engine/format/frame.h"
+#include "engine/log/store_files.h"
 #include "engine/util/coding.h"
 #include "engine/util/path.h"
 
 namespace es {
 namespace {
 
-constexpr char kLockName[] = "LOCK";
 constexpr std::uint64_t kMinSegmentBytes = 64 * 1024;
 constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 32;
 // Frames at least this large are written with pwrite instead of through the mapping.
@@ -40,11 +40,6 @@ Status ValidateOptions(const Options& o) {
     return Status::InvalidArgument("max_write_events must be between 1 and segment_events");
   }
   return Status::OK();
-}
-
-bool HasSuffix(const std::string& name, std::string_view suffix) {
-  return name.size() >= suffix.size() &&
-         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Tags of an event as views, reusing one buffer per thread.
@@ -102,6 +97,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
   std::string dir(dir_view);
   if (dir.empty()) return Status::InvalidArgument("store directory name is empty");
   if (!env->FileExists(dir)) {
+    if (options.read_only) return Status::NotFound(dir + ": no such store directory");
     if (!options.create_if_missing)
       return Status::NotFound(dir + ": no store (create_if_missing is off)");
     ES_RETURN_IF_ERROR(env->CreateDir(dir));
@@ -110,34 +106,26 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
     ES_RETURN_IF_ERROR(env->SyncDir(parent.empty() ? "." : parent));
   }
   std::unique_ptr<StoreImpl> store(new StoreImpl(options, std::move(owned_env), env, dir));
-  ES_ASSIGN_OR_RETURN(store->lock_, env->LockFile(dir + "/" + kLockName));
+  if (!options.read_only) {
+    ES_ASSIGN_OR_RETURN(store->lock_, env->LockFile(dir + "/" + kLockName));
+  }
 
-  // Classify the directory's files: anything unknown is an error, temporaries are removed.
-  ES_ASSIGN_OR_RETURN(std::vector<std::string> children, env->GetChildren(dir));
-  std::vector<std::int64_t> bases;
-  std::vector<std::string> index_files;
-  std::vector<std::int64_t> checkpoints;
-  bool has_meta = false;
-  for (const std::string& name : children) {
-    std::int64_t base;
-    if (name == kLockName) continue;
-    if (name == kStoreMetaName) {
-      has_meta = true;
-    } else if (Segment::ParseFileName(name, &base)) {
-      bases.push_back(base);
-    } else if (ParseCheckpointFileName(name, &base)) {
-      checkpoints.push_back(base);
-    } else if (HasSuffix(name, ".pidx") && name.size() == 25) {
-      index_files.push_back(name);
-    } else if (HasSuffix(name, ".tmp")) {
+  // Anything unknown in the directory is an error; temporaries are removed.
+  ES_ASSIGN_OR_RETURN(StoreFiles files, ListStoreFiles(env, dir));
+  if (!files.unknown.empty()) {
+    return Status::Corruption(dir + ": unexpected file '" + files.unknown.front() +
+                              "' in a store directory");
+  }
+  if (!options.read_only) {
+    for (const std::string& name : files.temporaries) {
       ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + name));
-    } else {
-      return Status::Corruption(dir + ": unexpected file '" + name + "' in a store directory");
     }
   }
-  std::sort(bases.begin(), bases.end());
+  const std::vector<std::int64_t>& bases = files.segment_bases;
+  const bool has_meta = files.has_meta;
 
   StoreMeta meta;
+  if (!has_meta && options.read_only) return Status::NotFound(dir + ": no store.meta, no store");
   if (has_meta) {
     if (options.error_if_exists) return Status::InvalidArgument(dir + ": store exists");
     ES_ASSIGN_OR_RETURN(meta, ReadStoreMeta(env, dir));
@@ -148,9 +136,8 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
 
   // The newest checkpoint that passes every check spares replaying what it covers.
   ReplayStart start;
-  if (!options.ignore_checkpoints) {
-    std::sort(checkpoints.rbegin(), checkpoints.rend());
-    for (std::int64_t position : checkpoints) {
+  if (!options.ignore_checkpoints && !options.read_only) {
+    for (std::int64_t position : files.checkpoints) {
       bool replay_all;
       Result<ReplayStart> loaded =
           LoadCheckpoint(env, dir, position, meta.slot, bases, &store->index_, &replay_all);
@@ -167,18 +154,31 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
   const std::int64_t replay_from = start.next_position;
   StoreImpl* s = store.get();
   ES_ASSIGN_OR_RETURN(RecoveredLog log,
-                      RecoverLog(env, dir, meta.slot, bases, std::move(start),
-                                 [s](Segment& segment, std::uint64_t offset, const FrameHeader& h) {
-                                   return s->IndexRecoveredFrame(segment, offset, h);
-                                 }));
+                      RecoverLog(
+                          env, dir, meta.slot, bases, std::move(start),
+                          [s](Segment& segment, std::uint64_t offset, const FrameHeader& h) {
+                            return s->IndexRecoveredFrame(segment, offset, h);
+                          },
+                          options.read_only));
   store->replayed_events_ = static_cast<std::uint64_t>(log.next_position - replay_from);
   // The loaded checkpoint vouches for the position index entries it covers (docs/format.md).
   store->checkpoint_position_ = store->checkpoint_loaded_.value_or(0);
   store->durable_index_position_ = store->checkpoint_position_;
   store->checkpoint_head_.store(store->checkpoint_position_, std::memory_order_relaxed);
 
+  if (options.read_only) {
+    store->next_position_ = log.next_position;
+    store->log_bytes_ = log.log_bytes;
+    for (auto& segment : log.segments) store->PublishSegment(std::move(segment));
+    store->head_.store(store->next_position_ - 1, std::memory_order_release);
+    store->durable_head_.store(store->next_position_ - 1, std::memory_order_release);
+    store->meta_ = meta;
+    store->poisoned_ = Status::NotSupported(dir + " is open read-only");
+    return std::unique_ptr<Store>(std::move(store));
+  }
+
   // Position index files whose segment is gone are stale derived data.
-  for (const std::string& name : index_files) {
+  for (const std::string& name : files.index_files) {
     bool live = std::any_of(log.segments.begin(), log.segments.end(), [&](const auto& segment) {
       return Segment::IndexFileName(segment->header().base_position) == name;
     });
@@ -827,6 +827,23 @@ StoreInfo StoreImpl::Info() {
   info.sync_count = sync_count_.load(std::memory_order_relaxed);
   info.writer_epoch = meta_.slot.writer_epoch;
   info.segment_count = owned_segments_.size();
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::uint8_t byte : meta_.slot.store_id) {
+    info.store_id += kHex[byte >> 4];
+    info.store_id += kHex[byte & 15];
+  }
+  info.format_version = kFormatVersion;
+  info.read_only = options_.read_only;
+  for (std::size_t i = 0; i < owned_segments_.size(); ++i) {
+    const Segment& segment = *owned_segments_[i];
+    const std::int64_t base = segment.header().base_position;
+    const std::int64_t end = i + 1 < owned_segments_.size()
+                                 ? owned_segments_[i + 1]->header().base_position
+                                 : next_position_;
+    info.segments.push_back(SegmentInfo{Segment::FileName(base), base,
+                                        static_cast<std::uint64_t>(end - base), segment.size(),
+                                        i + 1 == owned_segments_.size()});
+  }
   info.log_bytes = log_bytes_;
   info.index_bytes = index_.MemoryBytes();
   info.tag_count = index_.tag_count();

@@ -212,6 +212,64 @@ TEST_CASE("store: rolls take the spare segment made in the background; close rem
   CHECK(AllPositions(**store) == Range(1, 24));
 }
 
+TEST_CASE("store: a read-only open writes nothing, beside a writer too") {
+  MemStore m;
+  m.options.segment_bytes = 64 * 1024;
+  m.options.max_write_bytes = 32 * 1024;
+  m.options.segment_events = 4;
+  m.options.max_write_events = 4;
+  // The writer's background threads would change the directory at any moment.
+  m.options.prepare_spare_segment = false;
+  m.options.checkpoint_interval_events = 0;
+  auto writer = m.OpenOk();
+  for (int i = 0; i < 5; ++i) {
+    AppendOk(*writer, {MakeEvent("T", {"t" + std::to_string(i % 2)}, std::to_string(i)),
+                       MakeEvent("U", {}, "x")});
+  }
+  Options read_only = m.options;
+  read_only.read_only = true;
+  const auto open_read_only = [&] {
+    auto store = Store::Open(read_only, kDir);
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    return std::move(store).value();
+  };
+  const testing::DirImage before = testing::ReadDir(m.env.get(), kDir);
+  {
+    // The writer holds the lock; the reader takes none, and sees what was written.
+    auto reader = open_read_only();
+    CHECK(AllPositions(*reader) == Range(1, 10));
+    auto tagged = reader->Read(Query{{testing::Item({"T"}, {"t1"})}}, {});
+    REQUIRE(tagged.ok());
+    CHECK(tagged->events.size() == 2);
+    CHECK(reader->Info().segment_count == 3);
+    CHECK(reader->Append(std::vector<Event>{MakeEvent("T", {})}, std::nullopt)
+              .status()
+              .IsNotSupported());
+    CHECK(reader->Sync().IsNotSupported());
+    CHECK(testing::ReadDir(m.env.get(), kDir) == before);
+    // Writes after the reader opened are not in its view.
+    AppendOk(*writer, {MakeEvent("V", {})});
+    CHECK(AllPositions(*reader) == Range(1, 10));
+  }
+  writer.reset();
+  testing::ForgetDurablePosition(m.env.get(), kDir);
+  // A torn tail ends the reader's view and stays on disk for the next writer to cut.
+  const std::string segment_path = m.SegmentPath(9);
+  const std::vector<std::uint64_t> frames =
+      FrameOffsets(testing::ReadFile(m.env.get(), segment_path));
+  REQUIRE(frames.size() == 2);
+  testing::PatchFile(m.env.get(), segment_path, frames[1] + 40, "\x55");
+  const testing::DirImage damaged = testing::ReadDir(m.env.get(), kDir);
+  {
+    auto reader = open_read_only();
+    CHECK(AllPositions(*reader) == Range(1, 10));
+  }
+  CHECK(testing::ReadDir(m.env.get(), kDir) == damaged);
+  // No store: NotFound, and nothing created.
+  CHECK(Store::Open(read_only, "/nothing").status().IsNotFound());
+  CHECK_FALSE(m.env->FileExists("/nothing"));
+}
+
 TEST_CASE("recovery: a torn last frame is cut at every byte offset") {
   MemStore m;
   WriteThreeFrames(m);

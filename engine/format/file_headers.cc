@@ -10,7 +10,6 @@
 namespace es {
 namespace {
 
-constexpr std::uint32_t kFormatVersion = 1;
 
 // Zeroes the block, writes magic and version, lets `fields` fill the rest, then seals the
 // checksum over [0, checksum_offset).

@@ -14,6 +14,8 @@ namespace es {
 
 using StoreId = std::array<std::uint8_t, 16>;
 
+// The version every file header of this format records (docs/format.md).
+inline constexpr std::uint32_t kFormatVersion = 1;
 inline constexpr std::size_t kMetaSlotSize = 4096;
 inline constexpr std::size_t kSegmentHeaderSize = 4096;
 inline constexpr std::size_t kPositionIndexHeaderSize = 4096;

@@ -59,7 +59,7 @@ bool SegmentsHoldDurableFrames(Env* env, const std::string& dir,
                                const std::vector<std::int64_t>& bases, std::size_t first,
                                std::int64_t expected) {
   for (std::size_t j = first; j < bases.size(); ++j) {
-    Result<std::unique_ptr<Segment>> segment = Segment::Open(env, dir, bases[j]);
+    Result<std::unique_ptr<Segment>> segment = Segment::Open(env, dir, bases[j], false);
     if (!segment.ok()) continue;
     const Segment& s = **segment;
     if (FrameWrittenWhenDurable(s, kSegmentHeaderSize,
@@ -83,7 +83,7 @@ Status RemoveSegments(Env* env, const std::string& dir, const std::vector<std::i
 // RecoverLog without the final check that the log reaches the durable position.
 Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& meta,
                              const std::vector<std::int64_t>& segment_bases, ReplayStart start,
-                             const FrameVisitor& visit) {
+                             const FrameVisitor& visit, bool read_only) {
   RecoveredLog log;
   log.next_position = start.next_position;
   log.log_bytes = start.log_bytes;
@@ -101,7 +101,8 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
       segment = std::move(resumed);
       offset = start.offset;
     } else {
-      Result<std::unique_ptr<Segment>> opened = Segment::Open(env, dir, segment_bases[i]);
+      Result<std::unique_ptr<Segment>> opened =
+          Segment::Open(env, dir, segment_bases[i], /*writable=*/!read_only);
       if (!opened.ok()) {
         // A crash while creating the last segment leaves a file without a valid header and
         // nothing else; anything more is corruption.
@@ -117,7 +118,9 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
           ES_RETURN_IF_ERROR(file->Read(kSegmentHeaderSize, rest.size(), rest.data()));
         if (NonZeroEnd(rest.data(), 0, rest.size()) != 0) return opened.status();
         file.reset();
-        ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + Segment::FileName(segment_bases[i])));
+        if (!read_only) {
+          ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + Segment::FileName(segment_bases[i])));
+        }
         break;
       }
       segment = std::move(opened).value();
@@ -135,10 +138,14 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
                                     std::to_string(log.next_position));
         }
         segment.reset();
-        ES_RETURN_IF_ERROR(RemoveSegments(env, dir, segment_bases, i));
+        if (!read_only) ES_RETURN_IF_ERROR(RemoveSegments(env, dir, segment_bases, i));
         break;
       }
-      ES_RETURN_IF_ERROR(segment->OpenPositionIndex());
+      if (read_only) {
+        segment->UseMemoryPositionIndex();
+      } else {
+        ES_RETURN_IF_ERROR(segment->OpenPositionIndex());
+      }
     }
     const SegmentHeader& header = segment->header();
 
@@ -170,10 +177,12 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
         return Status::Corruption(Where(*segment, offset) +
                                   ": invalid frame followed by valid frames");
       }
-      std::memset(segment->data() + offset, 0, dirty_end - offset);
-      ES_RETURN_IF_ERROR(segment->Sync(offset, dirty_end));
       log.torn_bytes += dirty_end - offset;
-      ES_RETURN_IF_ERROR(RemoveSegments(env, dir, segment_bases, i + 1));
+      if (!read_only) {
+        std::memset(segment->data() + offset, 0, dirty_end - offset);
+        ES_RETURN_IF_ERROR(segment->Sync(offset, dirty_end));
+        ES_RETURN_IF_ERROR(RemoveSegments(env, dir, segment_bases, i + 1));
+      }
       log.tail_offset = offset;
       log.segments.push_back(std::move(segment));
       return log;
@@ -188,9 +197,9 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
 
 Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot& meta,
                                 const std::vector<std::int64_t>& segment_bases, ReplayStart start,
-                                const FrameVisitor& visit) {
+                                const FrameVisitor& visit, bool read_only) {
   ES_ASSIGN_OR_RETURN(RecoveredLog log,
-                      WalkLog(env, dir, meta, segment_bases, std::move(start), visit));
+                      WalkLog(env, dir, meta, segment_bases, std::move(start), visit, read_only));
   if (log.next_position <= meta.durable_position) {
     return Status::Corruption(dir + ": the log ends before position " +
                               std::to_string(meta.durable_position) +

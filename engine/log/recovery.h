@@ -42,10 +42,13 @@ using FrameVisitor =
     std::function<Status(Segment& segment, std::uint64_t frame_offset, const FrameHeader& header)>;
 
 // Recovers the log of the segments with the given base positions (ascending), for the store
-// described by `meta`, visiting the frames from `start` on.
+// described by `meta`, visiting the frames from `start` on. With `read_only` it changes nothing:
+// segments are mapped read-only with their position indexes in memory, and a torn tail or a
+// half-made last segment ends the log where it begins without being cut or removed (torn_bytes
+// then counts what was left).
 Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot& meta,
                                 const std::vector<std::int64_t>& segment_bases, ReplayStart start,
-                                const FrameVisitor& visit);
+                                const FrameVisitor& visit, bool read_only = false);
 
 }  // namespace es
 

@@ -16,6 +16,20 @@ std::uint64_t IndexFileSize(std::uint32_t capacity) {
   return kPositionIndexHeaderSize + std::uint64_t{capacity} * kPositionIndexEntrySize;
 }
 
+// Zeroed heap memory in the place of a mapping, for a position index no file backs.
+class MemoryRegion final : public MappedRegion {
+ public:
+  explicit MemoryRegion(std::uint64_t size) : bytes_(size) {}
+  char* data() override { return bytes_.data(); }
+  std::uint64_t size() const override { return bytes_.size(); }
+  Status Sync(std::uint64_t, std::uint64_t) override {
+    return Status::NotSupported("a position index held in memory cannot be synced");
+  }
+
+ private:
+  std::vector<char> bytes_;
+};
+
 // A new file at `path` (emptied if it exists) with `size` bytes allocated.
 Result<std::unique_ptr<File>> CreateAllocated(Env* env, const std::string& path,
                                               std::uint64_t size) {
@@ -102,14 +116,14 @@ Result<std::unique_ptr<Segment>> Segment::Create(Env* env, const std::string& di
 }
 
 Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& dir,
-                                               std::int64_t base_position) {
+                                               std::int64_t base_position, bool writable) {
   std::unique_ptr<Segment> segment(new Segment(env, dir, dir + "/" + FileName(base_position)));
-  ES_ASSIGN_OR_RETURN(segment->file_, env->OpenFile(segment->path_, {.writable = true}));
+  ES_ASSIGN_OR_RETURN(segment->file_, env->OpenFile(segment->path_, {.writable = writable}));
   ES_ASSIGN_OR_RETURN(std::uint64_t size, segment->file_->Size());
   if (size <= kSegmentHeaderSize) {
     return Status::Corruption(segment->path_ + ": shorter than a segment header");
   }
-  ES_ASSIGN_OR_RETURN(segment->map_, segment->file_->Map(size, /*writable=*/true));
+  ES_ASSIGN_OR_RETURN(segment->map_, segment->file_->Map(size, writable));
   ES_RETURN_IF_ERROR(
       DecodeSegmentHeader(segment->map_->data(), &segment->header_).WithContext(segment->path_));
   if (segment->header_.base_position != base_position) {
@@ -118,10 +132,15 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& dir,
   return segment;
 }
 
-Status Segment::OpenPositionIndex() {
+Status Segment::OpenPositionIndex(bool writable) {
   std::string path = dir_ + "/" + IndexFileName(header_.base_position);
   std::uint64_t want = IndexFileSize(header_.capacity_events);
-  ES_ASSIGN_OR_RETURN(index_file_, env_->OpenFile(path, {.create = true, .writable = true}));
+  if (!writable && !env_->FileExists(path)) {
+    UseMemoryPositionIndex();
+    return Status::OK();
+  }
+  ES_ASSIGN_OR_RETURN(index_file_,
+                      env_->OpenFile(path, {.create = writable, .writable = writable}));
   ES_ASSIGN_OR_RETURN(std::uint64_t size, index_file_->Size());
   index_recreated_ = true;
   if (size == want) {
@@ -129,13 +148,23 @@ Status Segment::OpenPositionIndex() {
     ES_RETURN_IF_ERROR(index_file_->Read(0, actual.size(), actual.data()));
     index_recreated_ = actual != PositionIndexHeader();
   }
+  if (index_recreated_ && !writable) {
+    index_file_.reset();
+    UseMemoryPositionIndex();
+    return Status::OK();
+  }
   if (index_recreated_) {
     ES_RETURN_IF_ERROR(index_file_->Truncate(0));
     ES_RETURN_IF_ERROR(index_file_->Allocate(want));
     ES_RETURN_IF_ERROR(WritePositionIndexHeader());
   }
-  ES_ASSIGN_OR_RETURN(index_map_, index_file_->Map(want, /*writable=*/true));
+  ES_ASSIGN_OR_RETURN(index_map_, index_file_->Map(want, writable));
   return Status::OK();
+}
+
+void Segment::UseMemoryPositionIndex() {
+  index_map_ = std::make_unique<MemoryRegion>(IndexFileSize(header_.capacity_events));
+  index_recreated_ = true;
 }
 
 std::vector<char> Segment::PositionIndexHeader() const {

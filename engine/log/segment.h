@@ -47,14 +47,18 @@ class Segment {
                                                  std::optional<Spare> spare);
 
   // Opens and maps an existing segment; Corruption when its header is invalid. The position
-  // index is opened by OpenPositionIndex.
+  // index is opened by OpenPositionIndex, or kept in memory (read-only opens). A read-only
+  // segment must not be written through data().
   static Result<std::unique_ptr<Segment>> Open(Env* env, const std::string& dir,
-                                               std::int64_t base_position);
+                                               std::int64_t base_position, bool writable = true);
 
   // Opens the position index, recreating it (zeroed, its header and size synced) when it is
   // missing, the wrong size or its header does not match this segment. Its entries are checked
-  // by recovery.
-  Status OpenPositionIndex();
+  // by recovery. Not `writable`: maps it read-only, and instead of recreating it uses an empty one
+  // in memory (position_index_recreated() then says so).
+  Status OpenPositionIndex(bool writable = true);
+  // A position index in memory, all entries absent, for an open that writes no file.
+  void UseMemoryPositionIndex();
   // Whether the position index had to be recreated (all its entries are then absent).
   bool position_index_recreated() const { return index_recreated_; }
 

@@ -29,8 +29,20 @@
 
 namespace es {
 
+// One segment file of the log.
+struct SegmentInfo {
+  std::string file;                // its name in the store directory
+  std::int64_t base_position = 0;  // the position of its first event
+  std::uint64_t events = 0;        // events it holds
+  std::uint64_t file_bytes = 0;    // its preallocated size
+  bool active = false;             // the one the next write goes to (sealed otherwise)
+};
+
 // What a store reports about itself.
 struct StoreInfo {
+  std::string store_id;              // 32 hex digits, random at creation
+  std::uint32_t format_version = 0;  // of its files (docs/format.md)
+  bool read_only = false;            // opened with Options::read_only
   std::optional<std::int64_t> head;  // last position, null when empty
   // Last position known to be on stable storage (fdatasync returned), null when none. Writes
   // recovered from an earlier open count as durable.
@@ -38,11 +50,12 @@ struct StoreInfo {
   std::uint64_t sync_count = 0;    // fdatasyncs of the log since open (group commit: one per group)
   std::uint64_t writer_epoch = 0;  // bumped durably on every open
   std::uint64_t segment_count = 0;
-  std::uint64_t log_bytes = 0;     // bytes of frames in all segments (not preallocation)
-  std::uint64_t index_bytes = 0;   // heap memory of the in-memory indexes
-  std::uint64_t tag_count = 0;     // distinct tags
-  std::uint64_t type_count = 0;    // distinct types
-  std::uint64_t stream_count = 0;  // distinct stream ids
+  std::vector<SegmentInfo> segments;  // in log order
+  std::uint64_t log_bytes = 0;        // bytes of frames in all segments (not preallocation)
+  std::uint64_t index_bytes = 0;      // heap memory of the in-memory indexes
+  std::uint64_t tag_count = 0;        // distinct tags
+  std::uint64_t type_count = 0;       // distinct types
+  std::uint64_t stream_count = 0;     // distinct stream ids
   std::string io_backend;  // how syncs and large writes are issued: "io_uring", "posix", "memory"
   // Segments added since open, and how many of them were spares prepared ahead
   // (Options::prepare_spare_segment); a spare that failed to be made leaves its roll to create

@@ -1,0 +1,51 @@
+// Checking a store end to end without changing it: what `esdump verify` runs.
+#ifndef ES_VERIFY_H_
+#define ES_VERIFY_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "es/options.h"
+#include "es/result.h"
+
+namespace es {
+
+struct VerifyProblem {
+  std::string file;                     // in the store directory; empty: the directory itself
+  std::optional<std::uint64_t> offset;  // a byte offset in `file`, when one applies
+  std::string message;
+};
+
+struct VerifyReport {
+  std::uint64_t segments = 0;       // segment files walked
+  std::uint64_t frames = 0;         // valid frames
+  std::uint64_t events = 0;         // events in them
+  std::uint64_t index_entries = 0;  // position index entries compared with the log
+  std::uint64_t checkpoints = 0;    // index checkpoints checked
+  // Bytes after the log's last valid frame that a crash (or a writer at work) left: not a
+  // problem, the next open for writing cuts them.
+  std::uint64_t torn_bytes = 0;
+  std::vector<VerifyProblem> problems;
+  bool clean() const { return problems.empty(); }
+};
+
+// Checks the store in `dir` (read-only; a writer may hold it meanwhile):
+//  - the files of the directory: store.meta, and nothing a store does not hold;
+//  - every frame of every segment: checksums, positions, epochs and entries, as recovery does,
+//    and that the log reaches the position store.meta records as durable;
+//  - every position index file: its header, and each entry of the events its segment holds
+//    against where the log holds them (a missing or stale index is a problem too, though the
+//    next open for writing rebuilds it);
+//  - every index checkpoint, with every check Open makes before trusting one (docs/format.md,
+//    "Index checkpoint").
+// A damaged log stops the walk at the damage (reported with its segment and offset); the later
+// checks then cover what came before it. Only an unreadable directory is a non-OK result.
+// Encryption keys are never needed (docs/format.md).
+Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir);
+
+}  // namespace es
+
+#endif  // ES_VERIFY_H_

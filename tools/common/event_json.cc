@@ -1,0 +1,238 @@
+#include "tools/common/event_json.h"
+
+#include <crypto++/base64.h>
+#include <crypto++/filters.h>
+
+#include <cstdio>
+
+namespace es::tools {
+namespace {
+
+using Json = nlohmann::json;
+
+Status Invalid(std::string_view what) { return Status::InvalidArgument(what); }
+
+Result<std::vector<std::string>> StringArray(const Json& json, const char* field) {
+  if (!json.is_array()) return Invalid(std::string(field) + " must be an array of strings");
+  std::vector<std::string> strings;
+  for (const Json& item : json) {
+    if (!item.is_string()) return Invalid(std::string(field) + " must be an array of strings");
+    strings.push_back(item.get<std::string>());
+  }
+  return strings;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string text;
+  CryptoPP::StringSource source(reinterpret_cast<const CryptoPP::byte*>(bytes.data()), bytes.size(),
+                                true,
+                                new CryptoPP::Base64Encoder(new CryptoPP::StringSink(text),
+                                                            /*insertLineBreaks=*/false));
+  return text;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  // Crypto++'s decoder skips characters outside the alphabet; a strict check comes first.
+  std::size_t padding = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                          (c >= '0' && c <= '9') || c == '+' || c == '/';
+    if (c == '=' && i + 2 >= text.size()) {
+      ++padding;
+    } else if (!alphabet || padding > 0) {
+      return Invalid("data_b64 is not base64");
+    }
+  }
+  if (text.size() % 4 != 0) return Invalid("data_b64 is not base64 (length)");
+  std::string bytes;
+  try {
+    CryptoPP::StringSource source(reinterpret_cast<const CryptoPP::byte*>(text.data()), text.size(),
+                                  true,
+                                  new CryptoPP::Base64Decoder(new CryptoPP::StringSink(bytes)));
+  } catch (const CryptoPP::Exception& e) {
+    return Invalid(std::string("data_b64: ") + e.what());
+  }
+  return bytes;
+}
+
+std::string UuidToString(const Uuid& uuid) {
+  std::string text;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < uuid.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    text += kHex[uuid[i] >> 4];
+    text += kHex[uuid[i] & 15];
+  }
+  return text;
+}
+
+Result<Uuid> UuidFromString(std::string_view text) {
+  Uuid uuid{};
+  std::size_t byte = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '-' && (i == 8 || i == 13 || i == 18 || i == 23)) continue;
+    if (i + 1 >= text.size() || byte >= uuid.size()) return Invalid("uuid is not 8-4-4-4-12 hex");
+    const int high = HexDigit(text[i]);
+    const int low = HexDigit(text[i + 1]);
+    if (high < 0 || low < 0) return Invalid("uuid is not 8-4-4-4-12 hex");
+    uuid[byte++] = static_cast<std::uint8_t>(high * 16 + low);
+    ++i;
+  }
+  if (byte != uuid.size() || text.size() != 36) return Invalid("uuid is not 8-4-4-4-12 hex");
+  return uuid;
+}
+
+nlohmann::ordered_json EventToJson(const SequencedEvent& sequenced) {
+  const Event& event = sequenced.event;
+  nlohmann::ordered_json json;
+  json["position"] = sequenced.position;
+  json["type"] = event.type;
+  json["tags"] = event.tags;
+  json["data_b64"] = Base64Encode(event.data);
+  if (event.stream) {
+    json["stream"] = event.stream->id;
+    json["version"] = event.stream->version;
+  }
+  if (event.uuid) json["uuid"] = UuidToString(*event.uuid);
+  if (!event.metadata.empty()) json["metadata"] = event.metadata;
+  return json;
+}
+
+Result<std::string> JsonLine(const nlohmann::ordered_json& json) {
+  try {
+    return json.dump();
+  } catch (const nlohmann::json::exception& e) {
+    return Invalid(std::string("cannot write JSON: ") + e.what());
+  }
+}
+
+Result<Event> EventFromJson(const Json& json) {
+  if (!json.is_object()) return Invalid("an event must be a JSON object");
+  Event event;
+  for (const auto& [key, value] : json.items()) {
+    if (key == "position") {
+      if (!value.is_number_integer()) return Invalid("position must be an integer");
+    } else if (key == "type") {
+      if (!value.is_string()) return Invalid("type must be a string");
+      event.type = value.get<std::string>();
+    } else if (key == "tags") {
+      ES_ASSIGN_OR_RETURN(event.tags, StringArray(value, "tags"));
+    } else if (key == "data_b64") {
+      if (!value.is_string()) return Invalid("data_b64 must be a string");
+      ES_ASSIGN_OR_RETURN(event.data, Base64Decode(value.get<std::string>()));
+    } else if (key == "data") {
+      if (!value.is_string()) return Invalid("data must be a string (UTF-8 text)");
+      event.data = value.get<std::string>();
+    } else if (key == "stream") {
+      if (!value.is_string()) return Invalid("stream must be a string");
+      if (!event.stream) event.stream.emplace();
+      event.stream->id = value.get<std::string>();
+    } else if (key == "version") {
+      if (!value.is_number_integer()) return Invalid("version must be an integer");
+      if (!event.stream) event.stream.emplace();
+      event.stream->version = value.get<std::int64_t>();
+    } else if (key == "uuid") {
+      if (!value.is_string()) return Invalid("uuid must be a string");
+      ES_ASSIGN_OR_RETURN(event.uuid, UuidFromString(value.get<std::string>()));
+    } else if (key == "metadata") {
+      if (!value.is_object()) return Invalid("metadata must be an object of strings");
+      for (const auto& [name, text] : value.items()) {
+        if (!text.is_string()) return Invalid("metadata must be an object of strings");
+        event.metadata[name] = text.get<std::string>();
+      }
+    } else {
+      return Invalid("unknown event field '" + key + "'");
+    }
+  }
+  if (json.contains("data") && json.contains("data_b64")) {
+    return Invalid("an event has data or data_b64, not both");
+  }
+  if (event.type.empty()) return Invalid("an event needs a non-empty type");
+  if (event.stream && (!json.contains("stream") || !json.contains("version"))) {
+    return Invalid("stream and version go together");
+  }
+  return event;
+}
+
+Result<Query> QueryFromJson(const Json& json) {
+  if (!json.is_array()) return Invalid("a query must be an array of items");
+  Query query;
+  for (const Json& item : json) {
+    if (!item.is_object()) return Invalid("a query item must be an object");
+    QueryItem parsed;
+    for (const auto& [key, value] : item.items()) {
+      if (key == "types") {
+        ES_ASSIGN_OR_RETURN(parsed.types, StringArray(value, "types"));
+      } else if (key == "tags") {
+        ES_ASSIGN_OR_RETURN(parsed.tags, StringArray(value, "tags"));
+      } else {
+        return Invalid("unknown query item field '" + key + "'");
+      }
+    }
+    query.items.push_back(std::move(parsed));
+  }
+  return query;
+}
+
+Result<Query> ParseQuery(std::string_view text) {
+  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Invalid("the query is not JSON");
+  return QueryFromJson(json);
+}
+
+Result<AppendLine> ParseAppendLine(std::string_view line) {
+  Json json = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Invalid("not JSON");
+  if (!json.is_object()) return Invalid("a line must be a JSON object");
+  AppendLine parsed;
+  if (!json.contains("events")) {
+    ES_ASSIGN_OR_RETURN(Event event, EventFromJson(json));
+    parsed.events.push_back(std::move(event));
+    return parsed;
+  }
+  for (const auto& [key, value] : json.items()) {
+    if (key != "events" && key != "condition") {
+      return Invalid("unknown request field '" + key + "'");
+    }
+  }
+  const Json& events = json["events"];
+  if (!events.is_array() || events.empty()) return Invalid("events must be a non-empty array");
+  for (const Json& event : events) {
+    ES_ASSIGN_OR_RETURN(Event parsed_event, EventFromJson(event));
+    parsed.events.push_back(std::move(parsed_event));
+  }
+  if (json.contains("condition")) {
+    const Json& condition = json["condition"];
+    if (!condition.is_object() || !condition.contains("query")) {
+      return Invalid("condition must be an object with a query");
+    }
+    AppendCondition parsed_condition;
+    for (const auto& [key, value] : condition.items()) {
+      if (key == "query") {
+        ES_ASSIGN_OR_RETURN(parsed_condition.fail_if_events_match, QueryFromJson(value));
+      } else if (key == "after") {
+        if (value.is_number_integer()) {
+          parsed_condition.after = value.get<std::int64_t>();
+        } else if (!value.is_null()) {
+          return Invalid("condition after must be an integer or null");
+        }
+      } else {
+        return Invalid("unknown condition field '" + key + "'");
+      }
+    }
+    parsed.condition = std::move(parsed_condition);
+  }
+  return parsed;
+}
+
+}  // namespace es::tools

@@ -1,0 +1,51 @@
+// The JSON forms of events, queries and append requests shared by esdump and esload
+// (../shared/design.md §8, docs/tools.md):
+//   event:   {"position":N,"type":"T","tags":["a"],"data_b64":"...", "stream":"id","version":N,
+//             "uuid":"8-4-4-4-12 hex","metadata":{"k":"v"}}  (stream, uuid, metadata only when
+//             present; on input "data" (UTF-8 text) may replace "data_b64", and "position" is
+//             ignored)
+//   query:   [{"types":[...],"tags":[...]}, ...]  ([] matches every event)
+//   request: {"events":[event, ...],"condition":{"query":query,"after":N|null}}
+#ifndef ES_TOOLS_COMMON_EVENT_JSON_H_
+#define ES_TOOLS_COMMON_EVENT_JSON_H_
+
+#include <es/event.h>
+#include <es/query.h>
+#include <es/result.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace es::tools {
+
+nlohmann::ordered_json EventToJson(const SequencedEvent& event);
+// `json` as one line of text. InvalidArgument when a string in it is not UTF-8 (JSON carries only
+// text: an event's data goes as base64, but its type, tags, stream id and metadata go as they are).
+Result<std::string> JsonLine(const nlohmann::ordered_json& json);
+// InvalidArgument naming the field when `json` is not an event object.
+Result<Event> EventFromJson(const nlohmann::json& json);
+
+Result<Query> QueryFromJson(const nlohmann::json& json);
+// Parses the text of a query (the --query option).
+Result<Query> ParseQuery(std::string_view text);
+
+// One line of esload's input: an event (one unconditional append) or a request.
+struct AppendLine {
+  std::vector<Event> events;
+  std::optional<AppendCondition> condition;
+};
+Result<AppendLine> ParseAppendLine(std::string_view line);
+
+std::string Base64Encode(std::string_view bytes);
+// InvalidArgument when `text` is not base64.
+Result<std::string> Base64Decode(std::string_view text);
+
+std::string UuidToString(const Uuid& uuid);
+Result<Uuid> UuidFromString(std::string_view text);
+
+}  // namespace es::tools
+
+#endif  // ES_TOOLS_COMMON_EVENT_JSON_H_

@@ -1,0 +1,234 @@
+#include "tools/esdump/dump.h"
+
+#include <algorithm>
+#include <iomanip>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tools/common/event_json.h"
+#include "tools/common/progress.h"
+
+namespace es::tools {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Events are read in pages, so that a store of any size streams through bounded memory.
+constexpr std::int64_t kPageEvents = 10'000;
+
+Json OptionalPosition(const std::optional<std::int64_t>& position) {
+  return position ? Json(*position) : Json(nullptr);
+}
+
+Status WriteLine(const Json& json, std::ostream& out) {
+  ES_ASSIGN_OR_RETURN(std::string line, JsonLine(json));
+  out << line << '\n';
+  return out ? Status::OK() : Status::IOError("writing the output failed");
+}
+
+// The data for a table: the text when it is short and printable, else its size.
+std::string DataPreview(const std::string& data) {
+  const bool printable =
+      std::all_of(data.begin(), data.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
+  if (printable && data.size() <= 40) return data;
+  return "<" + std::to_string(data.size()) + " bytes>";
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ",") + item;
+  return text;
+}
+
+void PrettyEvent(const SequencedEvent& sequenced, std::ostream& out) {
+  const Event& event = sequenced.event;
+  out << std::setw(10) << sequenced.position << "  " << std::left << std::setw(24) << event.type
+      << ' ' << std::setw(32) << Joined(event.tags) << ' ' << std::setw(24)
+      << (event.stream ? event.stream->id + "@" + std::to_string(event.stream->version) : "-")
+      << ' ' << DataPreview(event.data) << std::right << '\n';
+}
+
+// Calls `visit` for every event matching `query` after `after`, at most `limit`, page by page.
+template <typename Visit>
+Status ForEachEvent(Store& store, const Query& query, std::optional<std::int64_t> after,
+                    std::optional<std::int64_t> limit, Visit&& visit) {
+  std::int64_t left = limit.value_or(-1);
+  while (left != 0) {
+    const std::int64_t page = left < 0 ? kPageEvents : std::min(left, kPageEvents);
+    ES_ASSIGN_OR_RETURN(ReadResult result, store.Read(query, {after, page}));
+    for (const SequencedEvent& event : result.events) ES_RETURN_IF_ERROR(visit(event));
+    if (static_cast<std::int64_t>(result.events.size()) < page) break;
+    after = result.events.back().position;
+    if (left > 0) left -= page;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status DumpInfo(Store& store, std::ostream& out, bool pretty) {
+  const StoreInfo info = store.Info();
+  Json segments = Json::array();
+  for (const SegmentInfo& segment : info.segments) {
+    segments.push_back({{"file", segment.file},
+                        {"base_position", segment.base_position},
+                        {"events", segment.events},
+                        {"bytes", segment.file_bytes},
+                        {"state", segment.active ? "active" : "sealed"}});
+  }
+  Json json = {{"format_version", info.format_version},
+               {"store_id", info.store_id},
+               {"head", OptionalPosition(info.head)},
+               {"durable_head", OptionalPosition(info.durable_head)},
+               {"events", info.head.value_or(0)},
+               {"writer_epoch", info.writer_epoch},
+               {"segment_count", info.segment_count},
+               {"segments", segments},
+               {"log_bytes", info.log_bytes},
+               {"index_bytes", info.index_bytes},
+               {"types", info.type_count},
+               {"tags", info.tag_count},
+               {"streams", info.stream_count},
+               {"io_backend", info.io_backend},
+               {"encryption", "none"},
+               {"compression", "none"}};
+  if (!pretty) return WriteLine(json, out);
+  for (const auto& [key, value] : json.items()) {
+    if (key == "segments") continue;
+    out << std::left << std::setw(16) << key << std::right << ' '
+        << (value.is_string() ? value.get<std::string>() : value.dump()) << '\n';
+  }
+  out << "\n  base position      events          bytes  state   file\n";
+  for (const SegmentInfo& segment : info.segments) {
+    out << std::setw(15) << segment.base_position << ' ' << std::setw(11) << segment.events << ' '
+        << std::setw(14) << segment.file_bytes << "  " << std::left << std::setw(7)
+        << (segment.active ? "active" : "sealed") << std::right << ' ' << segment.file << '\n';
+  }
+  return out ? Status::OK() : Status::IOError("writing the output failed");
+}
+
+Status DumpRead(Store& store, const Query& query, const ReadOptions& options, bool with_head,
+                std::ostream& out, bool pretty) {
+  if ((options.after && *options.after < 0) || (options.limit && *options.limit < 0)) {
+    return Status::InvalidArgument("--after and --limit must not be negative");
+  }
+  std::optional<std::int64_t> last;
+  ES_RETURN_IF_ERROR(
+      ForEachEvent(store, query, options.after, options.limit, [&](const SequencedEvent& event) {
+        last = event.position;
+        if (pretty) {
+          PrettyEvent(event, out);
+          return Status::OK();
+        }
+        return WriteLine(EventToJson(event), out);
+      }));
+  if (with_head) {
+    // The head rule of ReadResult: with a limit, the last event returned; without, the store's.
+    std::optional<std::int64_t> head = last;
+    if (!options.limit) {
+      ES_ASSIGN_OR_RETURN(head, store.Head());
+    }
+    if (pretty) {
+      out << "head " << (head ? std::to_string(*head) : "null") << '\n';
+    } else {
+      ES_RETURN_IF_ERROR(WriteLine(Json{{"head", OptionalPosition(head)}}, out));
+    }
+  }
+  return out ? Status::OK() : Status::IOError("writing the output failed");
+}
+
+Status DumpExport(Store& store, std::ostream& out) {
+  Progress progress("export", static_cast<std::uint64_t>(store.Info().head.value_or(0)));
+  std::uint64_t done = 0;
+  return ForEachEvent(store, Query{}, std::nullopt, std::nullopt, [&](const SequencedEvent& e) {
+    progress.Update(++done);
+    Json json = EventToJson(e);
+    Result<std::string> line = JsonLine(json);
+    if (!line.ok()) {
+      return Status::InvalidArgument("event " + std::to_string(e.position) +
+                                     " cannot be exported: " + line.status().message());
+    }
+    out << *line << '\n';
+    return out ? Status::OK() : Status::IOError("writing the output failed");
+  });
+}
+
+Status DumpStats(Store& store, std::size_t top, std::ostream& out, bool pretty) {
+  const StoreInfo info = store.Info();
+  Progress progress("stats", static_cast<std::uint64_t>(info.head.value_or(0)));
+  std::map<std::string, std::uint64_t> by_type;
+  std::unordered_map<std::string, std::uint64_t> by_tag;
+  std::uint64_t events = 0;
+  ES_RETURN_IF_ERROR(
+      ForEachEvent(store, Query{}, std::nullopt, std::nullopt, [&](const SequencedEvent& e) {
+        progress.Update(++events);
+        ++by_type[e.event.type];
+        for (const std::string& tag : e.event.tags) ++by_tag[tag];
+        return Status::OK();
+      }));
+  std::vector<std::pair<std::string, std::uint64_t>> tags(by_tag.begin(), by_tag.end());
+  const auto more = [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  };
+  std::vector<std::pair<std::string, std::uint64_t>> types(by_type.begin(), by_type.end());
+  std::sort(types.begin(), types.end(), more);
+  const std::size_t shown = std::min(top, tags.size());
+  std::partial_sort(tags.begin(), tags.begin() + static_cast<std::ptrdiff_t>(shown), tags.end(),
+                    more);
+  tags.resize(shown);
+
+  Json json = {{"events", events}, {"types", Json::array()}, {"distinct_tags", by_tag.size()}};
+  for (const auto& [type, count] : types)
+    json["types"].push_back({{"type", type}, {"events", count}});
+  json["top_tags"] = Json::array();
+  for (const auto& [tag, count] : tags)
+    json["top_tags"].push_back({{"tag", tag}, {"events", count}});
+  json["segments"] = Json::array();
+  for (const SegmentInfo& segment : info.segments) {
+    json["segments"].push_back({{"file", segment.file}, {"events", segment.events}});
+  }
+  if (!pretty) return WriteLine(json, out);
+  out << "events " << events << ", distinct tags " << by_tag.size() << "\n\n      events  type\n";
+  for (const auto& [type, count] : types) out << std::setw(12) << count << "  " << type << '\n';
+  out << "\n      events  tag (the " << shown << " most frequent)\n";
+  for (const auto& [tag, count] : tags) out << std::setw(12) << count << "  " << tag << '\n';
+  out << "\n      events  segment\n";
+  for (const SegmentInfo& segment : info.segments) {
+    out << std::setw(12) << segment.events << "  " << segment.file << '\n';
+  }
+  return out ? Status::OK() : Status::IOError("writing the output failed");
+}
+
+void DumpVerifyReport(const VerifyReport& report, std::ostream& out, bool pretty) {
+  for (const VerifyProblem& problem : report.problems) {
+    if (pretty) {
+      out << "PROBLEM " << (problem.file.empty() ? "(store)" : problem.file);
+      if (problem.offset) out << " at offset " << *problem.offset;
+      out << ": " << problem.message << '\n';
+      continue;
+    }
+    Json json = {{"problem", problem.message}, {"file", problem.file}};
+    json["offset"] = problem.offset ? Json(*problem.offset) : Json(nullptr);
+    WriteLine(json, out).IgnoreError();
+  }
+  Json summary = {{"clean", report.clean()},           {"problems", report.problems.size()},
+                  {"segments", report.segments},       {"frames", report.frames},
+                  {"events", report.events},           {"index_entries", report.index_entries},
+                  {"checkpoints", report.checkpoints}, {"torn_bytes", report.torn_bytes}};
+  if (!pretty) {
+    WriteLine(summary, out).IgnoreError();
+    return;
+  }
+  out << (report.clean() ? "clean: " : "NOT clean: ") << report.problems.size() << " problems; "
+      << report.segments << " segments, " << report.frames << " frames, " << report.events
+      << " events, " << report.index_entries << " position index entries, " << report.checkpoints
+      << " checkpoints checked";
+  if (report.torn_bytes > 0) {
+    out << "; " << report.torn_bytes << " torn bytes after the last frame (cut by the next open)";
+  }
+  out << '\n';
+}
+
+}  // namespace es::tools

@@ -1,0 +1,320 @@
+// Tests of esdump's and esload's work (docs/tools.md), on stores in memory: JSON forms, the
+// commands' output, verify against damage of every kind it checks, and export -> load -> export.
+#include <doctest/doctest.h>
+
+#include <es/env.h>
+#include <es/store.h>
+#include <es/verify.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tools/common/event_json.h"
+#include "tools/esdump/dump.h"
+#include "tools/esload/load.h"
+
+namespace es::tools {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr char kDir[] = "/store";
+
+struct MemStore {
+  std::unique_ptr<Env> env = NewMemEnv();
+  Options options;
+  MemStore() {
+    options.env = env.get();
+    options.durability = Durability::kNone;
+    options.prepare_spare_segment = false;
+  }
+  std::unique_ptr<Store> Open(bool read_only = false, const char* dir = kDir) {
+    Options o = options;
+    o.read_only = read_only;
+    auto store = Store::Open(o, dir);
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    return std::move(store).value();
+  }
+  // Verifies the store, checking that verifying changed no file.
+  VerifyReport Verify() {
+    const std::map<std::string, std::string> before = Files();
+    auto report = VerifyStore(options, kDir);
+    REQUIRE_MESSAGE(report.ok(), report.status().ToString());
+    CHECK(Files() == before);
+    return *report;
+  }
+  std::map<std::string, std::string> Files() {
+    std::map<std::string, std::string> files;
+    auto children = env->GetChildren(kDir);
+    REQUIRE(children.ok());
+    for (const std::string& name : *children) {
+      auto file = env->OpenFile(std::string(kDir) + "/" + name, {});
+      REQUIRE(file.ok());
+      std::string bytes(*(*file)->Size(), '\0');
+      REQUIRE((*file)->Read(0, bytes.size(), bytes.data()).ok());
+      files[name] = std::move(bytes);
+    }
+    return files;
+  }
+};
+
+// Events of every shape: tags, binary data, streams, uuids and metadata.
+std::vector<Event> Sample() {
+  std::vector<Event> events;
+  events.push_back({.type = "Registered", .data = "plain text", .tags = {"student-1"}});
+  events.push_back({.type = "Joined",
+                    .data = std::string("\0\x01\xff binary", 10),
+                    .tags = {"student-1", "course-2", "student-1"}});
+  Event streamed{.type = "Opened", .data = "{}", .stream = StreamVersion{"account-7", 1}};
+  streamed.uuid = Uuid{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  streamed.metadata = {{"user", "ann"}, {"", "empty key"}};
+  events.push_back(streamed);
+  events.push_back({.type = "Joined", .tags = {"student-3", "course-2"}});
+  return events;
+}
+
+void Fill(Store& store) {
+  for (const Event& event : Sample()) {
+    REQUIRE(store.Append(std::span<const Event>(&event, 1), std::nullopt).ok());
+  }
+}
+
+std::vector<Json> Lines(const std::string& text) {
+  std::vector<Json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
+  return lines;
+}
+
+TEST_CASE("tools: event JSON round-trips every field") {
+  std::int64_t position = 1;
+  for (const Event& event : Sample()) {
+    Json json = Json::parse(*JsonLine(EventToJson({position++, event})));
+    Result<Event> back = EventFromJson(json);
+    REQUIRE_MESSAGE(back.ok(), back.status().ToString());
+    CHECK(*back == event);
+  }
+  CHECK(Base64Encode("") == "");
+  CHECK(*Base64Decode(Base64Encode("any\0bytes")) == std::string("any\0bytes"));
+  for (const char* bad : {"a", "ab=c", "!!!!", "abc=d==="}) {
+    CHECK_MESSAGE(Base64Decode(bad).status().IsInvalidArgument(), bad);
+  }
+  CHECK(EventFromJson(Json::parse(R"({"type":"T","data":"text"})"))->data == "text");
+  for (const char* bad :
+       {R"({"tags":["a"]})", R"({"type":""})", R"({"type":"T","tags":"a"})",
+        R"({"type":"T","data":"x","data_b64":"eA=="})", R"({"type":"T","stream":"s"})",
+        R"({"type":"T","uuid":"not-a-uuid"})", R"({"type":"T","colour":"red"})",
+        R"({"type":"T","metadata":{"k":1}})", R"([1,2])"}) {
+    CHECK_MESSAGE(EventFromJson(Json::parse(bad)).status().IsInvalidArgument(), bad);
+  }
+  CHECK(ParseQuery("[]")->items.empty());
+  CHECK(ParseQuery(R"([{"types":["A"],"tags":["x","y"]},{"tags":["z"]}])")->items.size() == 2);
+  for (const char* bad : {"{}", "[1]", R"([{"types":"A"}])", R"([{"kinds":[]}])", "[", ""}) {
+    CHECK_MESSAGE(ParseQuery(bad).status().IsInvalidArgument(), bad);
+  }
+  // JSON carries text only: a type that is not UTF-8 cannot be written, and says so.
+  CHECK(JsonLine(EventToJson({1, Event{.type = "\xff"}})).status().IsInvalidArgument());
+}
+
+TEST_CASE("esdump: info, read with the head rule, stats") {
+  MemStore m;
+  auto writer = m.Open();
+  Fill(*writer);
+  auto store = m.Open(/*read_only=*/true);
+
+  std::ostringstream info;
+  REQUIRE(DumpInfo(*store, info, false).ok());
+  Json json = Json::parse(info.str());
+  CHECK(json["format_version"] == 1);
+  CHECK(json["head"] == 4);
+  CHECK(json["events"] == 4);
+  CHECK(json["segments"].size() == 1);
+  CHECK(json["segments"][0]["state"] == "active");
+  CHECK(json["store_id"].get<std::string>().size() == 32);
+  CHECK(json["encryption"] == "none");
+
+  const auto read = [&](const char* query, ReadOptions options, bool with_head) {
+    std::ostringstream out;
+    REQUIRE(DumpRead(*store, *ParseQuery(query), options, with_head, out, false).ok());
+    return Lines(out.str());
+  };
+  std::vector<Json> all = read("[]", {}, true);
+  REQUIRE(all.size() == 5);
+  CHECK(all[1]["tags"] == Json::parse(R"(["student-1","course-2","student-1"])"));
+  CHECK(all[2]["stream"] == "account-7");
+  CHECK(all[2]["uuid"] == "01020304-0506-0708-090a-0b0c0d0e0f10");
+  CHECK(all[4] == Json::parse(R"({"head":4})"));
+  std::vector<Json> joined = read(R"([{"types":["Joined"],"tags":["course-2"]}])", {}, true);
+  REQUIRE(joined.size() == 3);
+  CHECK(joined[0]["position"] == 2);
+  CHECK(joined[2] == Json::parse(R"({"head":4})"));  // no limit: the store's head
+  std::vector<Json> limited = read("[]", {.after = 1, .limit = 2}, true);
+  REQUIRE(limited.size() == 3);
+  CHECK(limited[2] == Json::parse(R"({"head":3})"));  // a limit: the last event returned
+  std::vector<Json> none = read("[]", {.after = 4, .limit = 5}, true);
+  CHECK(none == std::vector<Json>{Json::parse(R"({"head":null})")});
+
+  std::ostringstream stats;
+  REQUIRE(DumpStats(*store, 1, stats, false).ok());
+  Json s = Json::parse(stats.str());
+  CHECK(s["events"] == 4);
+  CHECK(s["distinct_tags"] == 3);
+  CHECK(s["types"][0] == Json::parse(R"({"type":"Joined","events":2})"));
+  CHECK(s["top_tags"] == Json::parse(R"([{"tag":"student-1","events":3}])"));
+
+  std::ostringstream pretty;
+  CHECK(DumpInfo(*store, pretty, true).ok());
+  CHECK(DumpRead(*store, Query{}, {}, true, pretty, true).ok());
+  CHECK(DumpStats(*store, 10, pretty, true).ok());
+  CHECK(pretty.str().find("account-7@1") != std::string::npos);
+}
+
+TEST_CASE("esdump export, then esload into an empty store, exports the same") {
+  MemStore m;
+  m.options.segment_events = 4096;  // rolls, and pages of the export across segments
+  m.options.max_write_events = 1000;
+  {
+    auto writer = m.Open();
+    Fill(*writer);
+    std::vector<Event> batch(1000, Event{.type = "Bulk", .data = "x", .tags = {"b"}});
+    for (int i = 0; i < 25; ++i) REQUIRE(writer->Append(batch, std::nullopt).ok());
+  }
+  std::ostringstream exported;
+  REQUIRE(DumpExport(*m.Open(true), exported).ok());
+
+  const std::string other = "/copy";
+  auto copy = m.Open(false, other.c_str());
+  std::istringstream in(exported.str());
+  std::ostringstream out, errors;
+  LoadSummary summary;
+  REQUIRE(LoadLines(*copy, in, {}, out, errors, &summary).ok());
+  CHECK(summary.appended == 25'004);
+  CHECK(summary.events == 25'004);
+  CHECK(errors.str().empty());
+  std::ostringstream again;
+  REQUIRE(DumpExport(*copy, again).ok());
+  CHECK(again.str() == exported.str());
+}
+
+TEST_CASE("esload: requests with conditions, results, bad lines") {
+  MemStore m;
+  auto store = m.Open();
+  const std::string input =
+      R"({"type":"A","tags":["x"],"data":"one"})"
+      "\n\n"
+      R"({"events":[{"type":"B","tags":["x"]},{"type":"C"}],"condition":{"query":[{"tags":["x"]}],"after":1}})"
+      "\n"
+      R"({"events":[{"type":"D"}],"condition":{"query":[{"tags":["x"]}],"after":null}})"
+      "\n"
+      "not json\n"
+      R"({"type":"S","stream":"s","version":1})"
+      "\n"
+      R"({"type":"S","stream":"s","version":1})"
+      "\n"
+      R"({"events":[],"condition":null})"
+      "\n";
+  std::istringstream in(input);
+  std::ostringstream out, errors;
+  LoadSummary summary;
+  REQUIRE(LoadLines(*store, in, {.results = true}, out, errors, &summary).ok());
+  std::vector<Json> results = Lines(out.str());
+  REQUIRE(results.size() == 7);
+  CHECK(results[0] == Json::parse(R"({"ok":true,"position":1})"));
+  CHECK(results[1] == Json::parse(R"({"ok":true,"position":3})"));
+  CHECK(results[2]["error"] == "condition_failed");
+  CHECK(results[3]["error"] == "invalid_line");
+  CHECK(results[3]["line"] == 5);
+  CHECK(results[4] == Json::parse(R"({"ok":true,"position":4})"));
+  CHECK(results[5]["error"] == "integrity_error");
+  CHECK(results[6]["error"] == "invalid_line");
+  CHECK(summary.lines == 7);
+  CHECK(summary.appended == 3);
+  CHECK(summary.invalid == 2);
+  CHECK(summary.failed == 2);
+  CHECK(errors.str().find("line 5:") != std::string::npos);
+  CHECK(*store->Head() == 4);  // nothing from the bad lines
+
+  std::istringstream again(input);
+  LoadSummary stopped;
+  std::ostringstream ignored;
+  REQUIRE(LoadLines(*store, again, {.stop_on_error = true}, ignored, ignored, &stopped).ok());
+  CHECK(stopped.stopped);
+  CHECK(stopped.lines == 2);  // the first line is appended again; the second now fails
+}
+
+TEST_CASE("esdump verify: clean, then each kind of damage is found and located") {
+  MemStore m;
+  m.options.segment_events = 64;
+  m.options.max_write_events = 16;
+  m.options.segment_bytes = 64 * 1024;
+  m.options.max_write_bytes = 32 * 1024;
+  m.options.checkpoint_interval_events = 0;
+  {
+    auto writer = m.Open();
+    std::vector<Event> batch(10, Event{.type = "T", .data = "payload", .tags = {"t"}});
+    for (int i = 0; i < 20; ++i) REQUIRE(writer->Append(batch, std::nullopt).ok());
+  }
+  {  // an open and close with checkpoints on writes one
+
+    Options with_checkpoints = m.options;
+    with_checkpoints.checkpoint_interval_events = 1'000'000;
+    auto store = Store::Open(with_checkpoints, kDir);
+    REQUIRE(store.ok());
+  }
+  VerifyReport clean = m.Verify();
+  CHECK_MESSAGE(clean.clean(), (clean.problems.empty() ? "" : clean.problems[0].message));
+  CHECK(clean.events == 200);
+  CHECK(clean.segments == 4);
+  CHECK(clean.index_entries == 200);
+  CHECK(clean.checkpoints == 1);
+
+  const auto patch = [&](const std::string& name, std::uint64_t offset, const std::string& bytes) {
+    auto file = m.env->OpenFile(std::string(kDir) + "/" + name, {.create = true});
+    REQUIRE(file.ok());
+    REQUIRE((*file)->Write(offset, bytes).ok());
+  };
+  auto children = m.env->GetChildren(kDir);
+  REQUIRE(children.ok());
+  std::string checkpoint;
+  std::vector<std::string> indexes;
+  for (const std::string& name : *children) {
+    if (name.size() > 5 && name.substr(name.size() - 5) == ".ckpt") checkpoint = name;
+    if (name.size() > 5 && name.substr(name.size() - 5) == ".pidx") indexes.push_back(name);
+  }
+  std::sort(indexes.begin(), indexes.end());
+  REQUIRE_FALSE(checkpoint.empty());
+  REQUIRE(indexes.size() == 4);
+
+  SUBCASE("a position index entry") {
+    patch(indexes[1], 4096 + 8 * 3, std::string("\x10\x10\x10\x10", 4));
+    VerifyReport report = m.Verify();
+    REQUIRE(report.problems.size() == 1);
+    CHECK(report.problems[0].file == indexes[1]);
+    CHECK(report.problems[0].offset == 4096 + 8 * 3);
+  }
+  SUBCASE("a checkpoint") {
+    patch(checkpoint, 300, "\x42");
+    VerifyReport report = m.Verify();
+    REQUIRE(report.problems.size() == 1);
+    CHECK(report.problems[0].file == checkpoint);
+  }
+  SUBCASE("a frame") {
+    patch("00000000000000000001.seg", 4096 + 100, "\x42");
+    VerifyReport report = m.Verify();
+    REQUIRE_FALSE(report.clean());
+    CHECK(report.problems[0].message.find("00000000000000000001.seg at offset 4096") !=
+          std::string::npos);
+  }
+  SUBCASE("a stray file") {
+    patch("notes.txt", 0, "hello");
+    VerifyReport report = m.Verify();
+    REQUIRE(report.problems.size() == 1);
+    CHECK(report.problems[0].file == "notes.txt");
+  }
+}
+
+}  // namespace
+}  // namespace es::tools
