@@ -98,9 +98,10 @@ es::Durability DurabilityOf(const std::string& name) {
   return es::Durability::kSync;
 }
 
-// The median latency, in microseconds, of an 8 KiB pwrite followed by fdatasync, in `dir`.
+// The median latency, in microseconds, of an 8 KiB pwrite followed by fdatasync, in a file of
+// its own in `dir`.
 double MeasureFdatasync(const std::string& dir) {
-  const std::string path = dir + "/speedrun-fdatasync-probe";
+  const std::string path = dir + "/speedrun-fdatasync-probe-" + std::to_string(::getpid());
   int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     std::perror(("open " + path).c_str());
@@ -211,7 +212,9 @@ int main(int argc, char** argv) {
     recorder = std::move(opened).value();
     backend = "engine (es::Store), I/O backend " + store->Info().io_backend;
   }
-  const std::string probe_dir = in_memory ? std::filesystem::temp_directory_path().string() : dir;
+  // Beside the store, on its file system: a store directory holds only the store's own files.
+  const std::string probe_dir = in_memory ? std::filesystem::temp_directory_path().string()
+                                          : std::filesystem::absolute(dir).parent_path().string();
   const double fdatasync_us = MeasureFdatasync(probe_dir);
 
   std::unique_ptr<Enrolment> enrolment;
