@@ -10,7 +10,6 @@
 namespace es {
 namespace {
 
-
 // Zeroes the block, writes magic and version, lets `fields` fill the rest, then seals the
 // checksum over [0, checksum_offset).
 template <typename Fields>
