@@ -458,6 +458,15 @@ TEST_CASE("checkpoints: a checkpoint beyond the log is passed over") {
   }
 }
 
+// Puts the directory back to `image`, as a crash that lost every write made since would leave it:
+// with the store.meta of now (its epoch only grows) recording no position as durable.
+void RestoreAfterCrash(Env* env, const testing::DirImage& image) {
+  testing::ForgetDurablePosition(env, kDir);
+  testing::DirImage restored = image;
+  restored[kStoreMetaName] = testing::ReadFile(env, std::string(kDir) + "/" + kStoreMetaName);
+  testing::WriteDir(env, kDir, restored);
+}
+
 TEST_CASE("checkpoints: a checkpoint whose last frame was replaced is passed over") {
   for (const bool same_length : {true, false}) {
     CAPTURE(same_length);
@@ -479,10 +488,7 @@ TEST_CASE("checkpoints: a checkpoint whose last frame was replaced is passed ove
     const std::string stale =
         testing::ReadFile(f.env, std::string(kDir) + "/" + CheckpointFileName(newer));
     // The same positions written again with other events, as after a crash that lost them.
-    testing::ForgetDurablePosition(f.env, kDir);
-    testing::DirImage restored = before;
-    restored[kStoreMetaName] = testing::ReadFile(f.env, std::string(kDir) + "/" + kStoreMetaName);
-    testing::WriteDir(f.env, kDir, restored);
+    RestoreAfterCrash(f.env, before);
     {
       auto store = f.OpenQuietly(false);
       REQUIRE(*store->Append(replacement, std::nullopt) == newer);
@@ -511,10 +517,7 @@ TEST_CASE("checkpoints: a segment recreated since the checkpoint is passed over"
       testing::ReadFile(f.env, std::string(kDir) + "/" + CheckpointFileName(newer));
   // The same writes again (as after a crash that lost them, with the epoch of now): the new
   // segment is created again, with another salt.
-  testing::ForgetDurablePosition(f.env, kDir);
-  testing::DirImage restored = before;
-  restored[kStoreMetaName] = testing::ReadFile(f.env, std::string(kDir) + "/" + kStoreMetaName);
-  testing::WriteDir(f.env, kDir, restored);
+  RestoreAfterCrash(f.env, before);
   {
     auto store = f.OpenQuietly(false);
     while (store->Info().head < newer) again.Write(*store, 1);

@@ -242,6 +242,8 @@ TEST_CASE("store: a read-only open writes nothing, beside a writer too") {
     REQUIRE(tagged.ok());
     CHECK(tagged->events.size() == 2);
     CHECK(reader->Info().segment_count == 3);
+    CHECK(reader->Info().read_only);
+    CHECK_FALSE(writer->Info().read_only);
     CHECK(reader->Append(std::vector<Event>{MakeEvent("T", {})}, std::nullopt)
               .status()
               .IsNotSupported());

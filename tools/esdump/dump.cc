@@ -144,14 +144,8 @@ Status DumpExport(Store& store, std::ostream& out) {
   std::uint64_t done = 0;
   return ForEachEvent(store, Query{}, std::nullopt, std::nullopt, [&](const SequencedEvent& e) {
     progress.Update(++done);
-    Json json = EventToJson(e);
-    Result<std::string> line = JsonLine(json);
-    if (!line.ok()) {
-      return Status::InvalidArgument("event " + std::to_string(e.position) +
-                                     " cannot be exported: " + line.status().message());
-    }
-    out << *line << '\n';
-    return out ? Status::OK() : Status::IOError("writing the output failed");
+    return WriteLine(EventToJson(e), out)
+        .WithContext("event " + std::to_string(e.position) + " cannot be exported");
   });
 }
 
