@@ -6,6 +6,7 @@
 #include <limits>
 #include <string_view>
 
+#include "api/src/validation.h"
 #include "engine/checkpoints.h"
 #include "engine/format/event_entry.h"
 #include "engine/format/frame.h"
@@ -54,12 +55,6 @@ std::span<const std::string_view> TagViews(const EventView& event) {
   views.clear();
   event.ForEachTag([](std::string_view tag) { views.push_back(tag); });
   return views;
-}
-
-Status ValidateReadBounds(std::optional<std::int64_t> after, std::optional<std::int64_t> limit) {
-  if (after && *after < 0) return Status::InvalidArgument("after must not be negative");
-  if (limit && *limit < 0) return Status::InvalidArgument("limit must not be negative");
-  return Status::OK();
 }
 
 // The io_uring Env when `backend` (or, for kAuto, ES_IO_BACKEND) asks for it; null for the POSIX
@@ -310,9 +305,7 @@ const Segment* StoreImpl::SegmentFor(std::int64_t position) const {
 
 Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
   // Everything that does not depend on the store's state is checked before queueing.
-  if (request.events.empty() && request.tracking == nullptr) {
-    return Status::InvalidArgument("write of no events and no tracking record");
-  }
+  ES_RETURN_IF_ERROR(ValidateWriteRequest(request));
   if (request.events.size() > options_.max_write_events) {
     return Status::InvalidArgument("write of " + std::to_string(request.events.size()) +
                                    " events exceeds max_write_events");
@@ -325,16 +318,10 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
     body_length += size;
   }
   if (request.tracking != nullptr) {
-    if (request.tracking->application_name.empty()) {
-      return Status::InvalidArgument("tracking application name is empty");
-    }
     if (request.tracking->application_name.size() > kMaxShortString) {
       return Status::InvalidArgument("tracking application name is longer than 65535 bytes");
     }
     body_length += TrackingEntrySize(*request.tracking);
-  }
-  if (request.condition != nullptr && request.condition->after && *request.condition->after < 0) {
-    return Status::InvalidArgument("condition after must not be negative");
   }
   const std::size_t frame_length = FrameLength(body_length);
   if (frame_length > options_.max_write_bytes) {
@@ -747,7 +734,7 @@ Status StoreImpl::CheckVersionFree(std::string_view stream_id, std::int64_t vers
 }
 
 Result<ReadResult> StoreImpl::Read(const Query& query, const ReadOptions& options) {
-  ES_RETURN_IF_ERROR(ValidateReadBounds(options.after, options.limit));
+  ES_RETURN_IF_ERROR(ValidateReadOptions(options));
   const std::int64_t head = head_.load(std::memory_order_acquire);
   ReadResult result;
   thread_local std::vector<std::int64_t> positions;
@@ -780,7 +767,7 @@ Result<ReadResult> StoreImpl::Read(const Query& query, const ReadOptions& option
 
 Result<std::vector<SequencedEvent>> StoreImpl::ReadStream(std::string_view stream_id,
                                                           const SelectEventsOptions& options) {
-  ES_RETURN_IF_ERROR(ValidateReadBounds(std::nullopt, options.limit));
+  ES_RETURN_IF_ERROR(ValidateSelectEventsOptions(options));
   const std::int64_t head = head_.load(std::memory_order_acquire);
   std::vector<SequencedEvent> events;
   const MemIndex::Stream* stream = index_.FindStream(stream_id);

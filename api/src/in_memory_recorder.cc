@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "api/src/validation.h"
 #include "es/recorder.h"
 
 namespace es {
@@ -37,29 +38,6 @@ std::string Describe(const StreamVersion& stream) {
   return "stream '" + stream.id + "' version " + std::to_string(stream.version);
 }
 
-Status ValidateRequest(const AppendRequest& request) {
-  if (request.events.empty() && request.tracking == nullptr) {
-    return Status::InvalidArgument("write of no events and no tracking record");
-  }
-  for (std::size_t i = 0; i < request.events.size(); ++i) {
-    const Event& event = request.events[i];
-    if (event.type.empty()) {
-      return Status::InvalidArgument("event " + std::to_string(i) + " has an empty type");
-    }
-    if (event.stream && event.stream->id.empty()) {
-      return Status::InvalidArgument("event " + std::to_string(i) + " has an empty stream id");
-    }
-  }
-  if (request.condition != nullptr && request.condition->after && *request.condition->after < 0) {
-    return Status::InvalidArgument("negative condition after: " +
-                                   std::to_string(*request.condition->after));
-  }
-  if (request.tracking != nullptr && request.tracking->application_name.empty()) {
-    return Status::InvalidArgument("tracking record with an empty application name");
-  }
-  return Status::OK();
-}
-
 class InMemoryRecorder final : public Recorder {
  public:
   Result<std::int64_t> Write(const AppendRequest& request) override {
@@ -69,12 +47,7 @@ class InMemoryRecorder final : public Recorder {
   }
 
   Result<ReadResult> Read(const Query& query, const ReadOptions& options) override {
-    if (options.after && *options.after < 0) {
-      return Status::InvalidArgument("negative after: " + std::to_string(*options.after));
-    }
-    if (options.limit && *options.limit < 0) {
-      return Status::InvalidArgument("negative limit: " + std::to_string(*options.limit));
-    }
+    ES_RETURN_IF_ERROR(ValidateReadOptions(options));
     std::lock_guard<std::mutex> lock(mu_);
     ReadResult result;
     result.events = Scan(query, options.after.value_or(0), options.limit);
@@ -88,9 +61,7 @@ class InMemoryRecorder final : public Recorder {
 
   Result<std::vector<SequencedEvent>> ReadStream(std::string_view stream_id,
                                                  const SelectEventsOptions& options) override {
-    if (options.limit && *options.limit < 0) {
-      return Status::InvalidArgument("negative limit: " + std::to_string(*options.limit));
-    }
+    ES_RETURN_IF_ERROR(ValidateSelectEventsOptions(options));
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<SequencedEvent> result;
     auto stream = streams_.find(stream_id);
@@ -124,7 +95,7 @@ class InMemoryRecorder final : public Recorder {
  private:
   // Write, under the lock; listeners are notified after it is released.
   Result<std::int64_t> Commit(const AppendRequest& request) {
-    ES_RETURN_IF_ERROR(ValidateRequest(request));
+    ES_RETURN_IF_ERROR(ValidateWriteRequest(request));
     std::lock_guard<std::mutex> lock(mu_);
     ES_RETURN_IF_ERROR(CheckCondition(request.condition));
     ES_RETURN_IF_ERROR(CheckStreams(request.events));
