@@ -7,17 +7,23 @@
 // and end; then the store's own summary. It first measures this machine's fdatasync latency, so
 // that durable figures can be read against the physical limit of the same run.
 //
-//   speedrun [--mode dcb|agg] [--store DIR|memory] [--seconds S] [--durability sync|buffered|none]
-//            [--preload EVENTS] [--courses N] [--json]
+//   speedrun [--mode dcb|agg] [--store DIR|sqlite:PATH|memory] [--seconds S]
+//            [--durability sync|buffered|none] [--preload EVENTS] [--courses N] [--json]
 //
-// --store: a store directory (created if missing, kept afterwards), or "memory" for the
-// in-memory reference recorder; the default is a fresh store in a temporary directory, removed
-// at the end. --preload grows the store first with the events of whole iterations, appended in
-// bulk without conditions (durability none), so that a run can start on a large store.
+// --store: a store directory (created if missing, kept afterwards), "sqlite:PATH" for the SQLite
+// recorder on the database file PATH (kept afterwards), or "memory" for the in-memory reference
+// recorder; the default is a fresh engine store in a temporary directory, removed at the end.
+// --preload grows the store first with the events of whole iterations, appended in bulk without
+// conditions (durability none), so that a run can start on a large store.
 #include <es/recorder.h>
 #include <es/store.h>
 #include <fcntl.h>
 #include <unistd.h>
+
+#ifdef ES_WITH_SQLITE
+#include <es/sqlite.h>
+#include <sqlite3.h>
+#endif
 
 #include "bench/bench_util.h"
 #include "examples/coursebooking/aggregate_enrolment.h"
@@ -48,7 +54,8 @@ struct Config {
 
 [[noreturn]] void Usage(const char* problem) {
   std::fprintf(stderr,
-               "speedrun: %s\nusage: speedrun [--mode dcb|agg] [--store DIR|memory] [--seconds S] "
+               "speedrun: %s\nusage: speedrun [--mode dcb|agg] [--store DIR|sqlite:PATH|memory] "
+               "[--seconds S] "
                "[--durability sync|buffered|none] [--preload EVENTS] [--courses N] [--json]\n",
                problem);
   std::exit(2);
@@ -194,6 +201,7 @@ std::string Thousands(std::int64_t value) {
 int main(int argc, char** argv) {
   const Config config = ParseArgs(argc, argv);
   const bool in_memory = config.store == "memory";
+  const bool sqlite = config.store.starts_with("sqlite:");
   const bool temporary = config.store.empty();
   const std::string dir = temporary ? ScratchDir("", "es-speedrun") : config.store;
 
@@ -203,6 +211,20 @@ int main(int argc, char** argv) {
   if (in_memory) {
     recorder = es::NewInMemoryRecorder();
     backend = "in-memory reference recorder";
+  } else if (sqlite) {
+#ifdef ES_WITH_SQLITE
+    auto options = es::SqliteOptionsFromUri(config.store);
+    Check(options.status(), "--store");
+    options->durability = DurabilityOf(config.durability);
+    auto opened = es::OpenSqliteRecorder(*options);
+    Check(opened.status(), ("open " + config.store).c_str());
+    recorder = std::move(opened).value();
+    backend = std::string("SQLite ") + sqlite3_libversion() +
+              " recorder (WAL, synchronous=" + (config.durability == "sync" ? "FULL" : "NORMAL") +
+              ")";
+#else
+    Usage("this speedrun was built without the SQLite recorder");
+#endif
   } else {
     es::Options options;
     options.durability = DurabilityOf(config.durability);
@@ -213,8 +235,9 @@ int main(int argc, char** argv) {
     backend = "engine (es::Store), I/O backend " + store->Info().io_backend;
   }
   // Beside the store, on its file system: a store directory holds only the store's own files.
-  const std::string probe_dir = in_memory ? std::filesystem::temp_directory_path().string()
-                                          : std::filesystem::absolute(dir).parent_path().string();
+  const std::string probe_dir =
+      in_memory ? std::filesystem::temp_directory_path().string()
+                : std::filesystem::absolute(sqlite ? dir.substr(7) : dir).parent_path().string();
   const double fdatasync_us = MeasureFdatasync(probe_dir);
 
   std::unique_ptr<Enrolment> enrolment;
@@ -338,7 +361,7 @@ int main(int argc, char** argv) {
         "\"fdatasync_us\":%.1f,\"events_at_start\":%lld,\"events_at_end\":%lld,"
         "\"iterations\":%lld,\"ops\":%lld,\"seconds\":%.3f,\"us_per_op\":%.2f,"
         "\"us_per_op_median_second\":%.2f}\n",
-        config.mode.c_str(), in_memory ? "memory" : "engine",
+        config.mode.c_str(), in_memory ? "memory" : (sqlite ? "sqlite" : "engine"),
         in_memory ? "n/a" : config.durability.c_str(), n, fdatasync_us,
         static_cast<long long>(events_at_start), static_cast<long long>(events_at_end),
         static_cast<long long>(iterations), static_cast<long long>(ops), elapsed,

@@ -7,12 +7,15 @@
 #include <es/verify.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "engine/testing/test_dir.h"
 #include "tools/common/event_json.h"
+#include "tools/common/store_name.h"
 #include "tools/esdump/dump.h"
 #include "tools/esload/load.h"
 
@@ -158,7 +161,7 @@ TEST_CASE("esdump: info, read with the head rule, stats") {
   CHECK(none == std::vector<Json>{Json::parse(R"({"head":null})")});
 
   std::ostringstream stats;
-  REQUIRE(DumpStats(*store, 1, stats, false).ok());
+  REQUIRE(DumpStats(*store, store.get(), 1, stats, false).ok());
   Json s = Json::parse(stats.str());
   CHECK(s["events"] == 4);
   CHECK(s["distinct_tags"] == 3);
@@ -168,7 +171,7 @@ TEST_CASE("esdump: info, read with the head rule, stats") {
   std::ostringstream pretty;
   CHECK(DumpInfo(*store, pretty, true).ok());
   CHECK(DumpRead(*store, Query{}, {}, true, pretty, true).ok());
-  CHECK(DumpStats(*store, 10, pretty, true).ok());
+  CHECK(DumpStats(*store, store.get(), 10, pretty, true).ok());
   CHECK(pretty.str().find("account-7@1") != std::string::npos);
 }
 
@@ -197,6 +200,44 @@ TEST_CASE("esdump export, then esload into an empty store, exports the same") {
   std::ostringstream again;
   REQUIRE(DumpExport(*copy, again).ok());
   CHECK(again.str() == exported.str());
+}
+
+TEST_CASE("stores are named by directory or URI; export -> load moves a store to SQLite") {
+  CHECK(OpenStoreNamed("postgres://nowhere/db", false).status().IsInvalidArgument());
+#ifdef ES_WITH_SQLITE
+  testing::TempDir dir;
+  const std::string uri = "sqlite:" + dir.path() + "/events.sqlite";
+  CHECK(OpenStoreNamed(uri, true).status().IsNotFound());  // read-only creates nothing
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/events.sqlite"));
+
+  MemStore m;
+  Fill(*m.Open());
+  std::ostringstream exported;
+  REQUIRE(DumpExport(*m.Open(true), exported).ok());
+  {
+    auto sqlite = OpenStoreNamed(uri, false);
+    REQUIRE_MESSAGE(sqlite.ok(), sqlite.status().ToString());
+    CHECK(sqlite->engine == nullptr);
+    std::istringstream in(exported.str());
+    std::ostringstream out, errors;
+    LoadSummary summary;
+    REQUIRE(LoadLines(*sqlite->recorder, in, {}, out, errors, &summary).ok());
+    CHECK(errors.str().empty());
+  }
+  auto sqlite = OpenStoreNamed(uri, true);
+  REQUIRE_MESSAGE(sqlite.ok(), sqlite.status().ToString());
+  std::ostringstream again, info, stats;
+  REQUIRE(DumpExport(*sqlite->recorder, again).ok());
+  CHECK(again.str() == exported.str());
+  REQUIRE(DumpRecorderInfo(*sqlite->recorder, uri, "sqlite", info, false).ok());
+  const Json info_json = Json::parse(info.str());
+  CHECK(info_json["backend"] == "sqlite");
+  CHECK(info_json["head"] == *(*m.Open(true)->Head()));
+  REQUIRE(DumpStats(*sqlite->recorder, nullptr, 3, stats, false).ok());
+  CHECK(Json::parse(stats.str())["segments"].empty());
+#else
+  MESSAGE("built without the SQLite recorder: only the unknown URI is checked");
+#endif
 }
 
 TEST_CASE("esload: requests with conditions, results, bad lines") {
@@ -243,6 +284,30 @@ TEST_CASE("esload: requests with conditions, results, bad lines") {
   REQUIRE(LoadLines(*store, again, {.stop_on_error = true}, ignored, ignored, &stopped).ok());
   CHECK(stopped.stopped);
   CHECK(stopped.lines == 2);  // the first line is appended again; the second now fails
+}
+
+TEST_CASE("esload: unconditional lines appended in batches get the positions they would alone") {
+  MemStore m;
+  auto store = m.Open();
+  std::string input;
+  for (int i = 0; i < 2500; ++i) {
+    input += i % 7 == 3 ? R"({"events":[{"type":"Pair"},{"type":"Pair"}]})"
+                        : R"({"type":"One","tags":["t"]})";
+    input += '\n';
+  }
+  std::istringstream in(input);
+  std::ostringstream out, errors;
+  LoadSummary summary;
+  REQUIRE(LoadLines(*store, in, {.results = true}, out, errors, &summary).ok());
+  std::vector<Json> results = Lines(out.str());
+  REQUIRE(results.size() == 2500);
+  std::int64_t position = 0;
+  for (int i = 0; i < 2500; ++i) {
+    position += i % 7 == 3 ? 2 : 1;
+    CHECK(results[i]["position"] == position);
+  }
+  CHECK(*store->Head() == position);
+  CHECK(summary.events == static_cast<std::uint64_t>(position));
 }
 
 TEST_CASE("esdump verify: clean, then each kind of damage is found and located") {

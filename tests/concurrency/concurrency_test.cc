@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/testing/test_dir.h"
 #include "es/env.h"
 #include "es/options.h"
 #include "es/query.h"
@@ -54,26 +55,6 @@ std::uint64_t TestSeed() {
   }();
   return seed;
 }
-
-// A fresh directory under /tmp, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/es-concurrency-XXXXXX";
-    REQUIRE(mkdtemp(name) != nullptr);
-    path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The first errors any thread met. Threads stop early once there is one.
 class Errors {
@@ -546,7 +527,7 @@ TEST_CASE(
 }
 
 TEST_CASE("concurrency: writers and readers on a POSIX store with kSync") {
-  TempDir dir;
+  testing::TempDir dir;
   Options options;
   options.durability = Durability::kSync;
   Workload load;

@@ -1,87 +1,113 @@
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
+#include <optional>
 
+#include "engine/testing/test_dir.h"
 #include "es/env.h"
 #include "es/store.h"
 #include "tests/conformance/fixture.h"
 
+#ifdef ES_WITH_SQLITE
+#include "es/sqlite.h"
+#endif
+
 namespace es::conformance {
 namespace {
 
-// The reference recorder lives only in memory: there is nothing to recover, so Restart() keeps it.
-class InMemoryFixture final : public Fixture {
+// A recorder that `open` opens again on Restart() when the backend persists (`reopen`), so the
+// case's next checks run on what was recovered. `storage` keeps alive what the recorder lives in
+// (a temporary directory, an in-memory Env); it outlives the recorder.
+class OpeningFixture final : public Fixture {
  public:
-  Recorder& recorder() override { return *recorder_; }
-  void Restart() override {}
+  using Opener = std::function<Result<std::unique_ptr<Recorder>>()>;
 
- private:
-  std::unique_ptr<Recorder> recorder_ = NewInMemoryRecorder();
-};
-
-// The engine on an in-memory Env or in a temporary directory. With `reopen`, Restart() closes the
-// store and opens it again, so the case's next checks run on the recovered store.
-class EngineFixture final : public Fixture {
- public:
-  enum class Storage { kMemory, kPosix };
-
-  EngineFixture(Storage storage, bool reopen, Durability durability) : reopen_(reopen) {
-    options_.durability = durability;
-    if (storage == Storage::kMemory) {
-      env_ = NewMemEnv();
-      options_.env = env_.get();
-      dir_ = "/store";
-    } else {
-      std::string pattern = (std::filesystem::temp_directory_path() / "es-conf-XXXXXX").string();
-      REQUIRE(mkdtemp(pattern.data()) != nullptr);
-      temp_dir_ = pattern;
-      dir_ = temp_dir_ + "/store";
-    }
+  OpeningFixture(std::shared_ptr<void> storage, Opener open, bool reopen)
+      : storage_(std::move(storage)), open_(std::move(open)), reopen_(reopen) {
     Open();
   }
-  ~EngineFixture() override {
-    store_.reset();
-    if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_);
-  }
 
-  Recorder& recorder() override { return *store_; }
+  Recorder& recorder() override { return *recorder_; }
   void Restart() override {
     if (!reopen_) return;
-    store_.reset();
+    recorder_.reset();
     Open();
   }
 
  private:
   void Open() {
-    auto store = Store::Open(options_, dir_);
-    REQUIRE_MESSAGE(store.ok(), store.status().ToString());
-    store_ = std::move(store).value();
+    auto recorder = open_();
+    REQUIRE_MESSAGE(recorder.ok(), recorder.status().ToString());
+    recorder_ = std::move(recorder).value();
   }
 
+  const std::shared_ptr<void> storage_;
+  const Opener open_;
   const bool reopen_;
-  Options options_;
-  std::unique_ptr<Env> env_;
-  std::string temp_dir_;
-  std::string dir_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<Recorder> recorder_;
 };
 
-template <typename... Args>
-std::function<std::unique_ptr<Fixture>()> Engine(Args... args) {
-  return [=]() -> std::unique_ptr<Fixture> { return std::make_unique<EngineFixture>(args...); };
+std::unique_ptr<Fixture> InMemory() {
+  // The reference recorder lives only in memory: there is nothing to recover.
+  return std::make_unique<OpeningFixture>(
+      nullptr, [] { return Result<std::unique_ptr<Recorder>>(NewInMemoryRecorder()); }, false);
 }
+
+Result<std::unique_ptr<Recorder>> OpenStore(const Options& options, const std::string& dir) {
+  ES_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options, dir));
+  return std::unique_ptr<Recorder>(std::move(store));
+}
+
+enum class Storage { kMemory, kFile };
+
+// The engine on an in-memory Env or in a temporary directory.
+std::function<std::unique_ptr<Fixture>()> Engine(Storage storage, bool reopen,
+                                                 Durability durability) {
+  return [=]() -> std::unique_ptr<Fixture> {
+    Options options;
+    options.durability = durability;
+    if (storage == Storage::kMemory) {
+      std::shared_ptr<Env> env = NewMemEnv();
+      options.env = env.get();
+      return std::make_unique<OpeningFixture>(
+          env, [options] { return OpenStore(options, "/store"); }, reopen);
+    }
+    auto dir = std::make_shared<testing::TempDir>();
+    return std::make_unique<OpeningFixture>(
+        dir, [options, path = dir->path() + "/store"] { return OpenStore(options, path); }, reopen);
+  };
+}
+
+#ifdef ES_WITH_SQLITE
+// SQLite in a private in-memory database, or in a file of a temporary directory.
+std::function<std::unique_ptr<Fixture>()> Sqlite(Storage storage, bool reopen) {
+  return [=]() -> std::unique_ptr<Fixture> {
+    SqliteOptions options;
+    std::shared_ptr<testing::TempDir> dir;
+    if (storage == Storage::kMemory) {
+      options.dbname = ":memory:";
+    } else {
+      dir = std::make_shared<testing::TempDir>();
+      options.dbname = dir->path() + "/events.sqlite";
+    }
+    return std::make_unique<OpeningFixture>(
+        dir, [options] { return OpenSqliteRecorder(options); }, reopen);
+  };
+}
+#endif
 
 }  // namespace
 
 const std::vector<Backend>& Backends() {
-  using Storage = EngineFixture::Storage;
   static const std::vector<Backend> backends = {
-      {"memory", []() -> std::unique_ptr<Fixture> { return std::make_unique<InMemoryFixture>(); }},
+      {"memory", InMemory},
       {"engine", Engine(Storage::kMemory, false, Durability::kNone)},
       {"engine-reopen", Engine(Storage::kMemory, true, Durability::kNone)},
-      {"engine-posix-sync-reopen", Engine(Storage::kPosix, true, Durability::kSync)},
+      {"engine-posix-sync-reopen", Engine(Storage::kFile, true, Durability::kSync)},
+#ifdef ES_WITH_SQLITE
+      {"sqlite-memory", Sqlite(Storage::kMemory, false)},
+      {"sqlite-file-reopen", Sqlite(Storage::kFile, true)},
+#endif
   };
   return backends;
 }

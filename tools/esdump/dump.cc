@@ -50,9 +50,18 @@ void PrettyEvent(const SequencedEvent& sequenced, std::ostream& out) {
       << ' ' << DataPreview(event.data) << std::right << '\n';
 }
 
+// One "key value" line for each field of `json` but its arrays (which get tables of their own).
+void PrettyFields(const Json& json, std::ostream& out) {
+  for (const auto& [key, value] : json.items()) {
+    if (value.is_array()) continue;
+    out << std::left << std::setw(16) << key << std::right << ' '
+        << (value.is_string() ? value.get<std::string>() : value.dump()) << '\n';
+  }
+}
+
 // Calls `visit` for every event matching `query` after `after`, at most `limit`, page by page.
 template <typename Visit>
-Status ForEachEvent(Store& store, const Query& query, std::optional<std::int64_t> after,
+Status ForEachEvent(Recorder& store, const Query& query, std::optional<std::int64_t> after,
                     std::optional<std::int64_t> limit, Visit&& visit) {
   std::int64_t left = limit.value_or(-1);
   while (left != 0) {
@@ -95,11 +104,7 @@ Status DumpInfo(Store& store, std::ostream& out, bool pretty) {
                {"encryption", "none"},
                {"compression", "none"}};
   if (!pretty) return WriteLine(json, out);
-  for (const auto& [key, value] : json.items()) {
-    if (key == "segments") continue;
-    out << std::left << std::setw(16) << key << std::right << ' '
-        << (value.is_string() ? value.get<std::string>() : value.dump()) << '\n';
-  }
+  PrettyFields(json, out);
   out << "\n  base position      events          bytes  state   file\n";
   for (const SegmentInfo& segment : info.segments) {
     out << std::setw(15) << segment.base_position << ' ' << std::setw(11) << segment.events << ' '
@@ -109,7 +114,19 @@ Status DumpInfo(Store& store, std::ostream& out, bool pretty) {
   return out ? Status::OK() : Status::IOError("writing the output failed");
 }
 
-Status DumpRead(Store& store, const Query& query, const ReadOptions& options, bool with_head,
+Status DumpRecorderInfo(Recorder& recorder, std::string_view store, std::string_view backend,
+                        std::ostream& out, bool pretty) {
+  ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> head, recorder.Head());
+  Json json = {{"store", store},
+               {"backend", backend},
+               {"head", OptionalPosition(head)},
+               {"events", head.value_or(0)}};
+  if (!pretty) return WriteLine(json, out);
+  PrettyFields(json, out);
+  return out ? Status::OK() : Status::IOError("writing the output failed");
+}
+
+Status DumpRead(Recorder& store, const Query& query, const ReadOptions& options, bool with_head,
                 std::ostream& out, bool pretty) {
   if ((options.after && *options.after < 0) || (options.limit && *options.limit < 0)) {
     return Status::InvalidArgument("--after and --limit must not be negative");
@@ -139,8 +156,9 @@ Status DumpRead(Store& store, const Query& query, const ReadOptions& options, bo
   return out ? Status::OK() : Status::IOError("writing the output failed");
 }
 
-Status DumpExport(Store& store, std::ostream& out) {
-  Progress progress("export", static_cast<std::uint64_t>(store.Info().head.value_or(0)));
+Status DumpExport(Recorder& store, std::ostream& out) {
+  ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> head, store.Head());
+  Progress progress("export", static_cast<std::uint64_t>(head.value_or(0)));
   std::uint64_t done = 0;
   return ForEachEvent(store, Query{}, std::nullopt, std::nullopt, [&](const SequencedEvent& e) {
     progress.Update(++done);
@@ -149,9 +167,11 @@ Status DumpExport(Store& store, std::ostream& out) {
   });
 }
 
-Status DumpStats(Store& store, std::size_t top, std::ostream& out, bool pretty) {
-  const StoreInfo info = store.Info();
-  Progress progress("stats", static_cast<std::uint64_t>(info.head.value_or(0)));
+Status DumpStats(Recorder& store, Store* engine, std::size_t top, std::ostream& out, bool pretty) {
+  const std::vector<SegmentInfo> segments =
+      engine != nullptr ? engine->Info().segments : std::vector<SegmentInfo>();
+  ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> head, store.Head());
+  Progress progress("stats", static_cast<std::uint64_t>(head.value_or(0)));
   std::map<std::string, std::uint64_t> by_type;
   std::unordered_map<std::string, std::uint64_t> by_tag;
   std::uint64_t events = 0;
@@ -180,7 +200,7 @@ Status DumpStats(Store& store, std::size_t top, std::ostream& out, bool pretty) 
   for (const auto& [tag, count] : tags)
     json["top_tags"].push_back({{"tag", tag}, {"events", count}});
   json["segments"] = Json::array();
-  for (const SegmentInfo& segment : info.segments) {
+  for (const SegmentInfo& segment : segments) {
     json["segments"].push_back({{"file", segment.file}, {"events", segment.events}});
   }
   if (!pretty) return WriteLine(json, out);
@@ -188,8 +208,9 @@ Status DumpStats(Store& store, std::size_t top, std::ostream& out, bool pretty) 
   for (const auto& [type, count] : types) out << std::setw(12) << count << "  " << type << '\n';
   out << "\n      events  tag (the " << shown << " most frequent)\n";
   for (const auto& [tag, count] : tags) out << std::setw(12) << count << "  " << tag << '\n';
+  if (segments.empty()) return out ? Status::OK() : Status::IOError("writing the output failed");
   out << "\n      events  segment\n";
-  for (const SegmentInfo& segment : info.segments) {
+  for (const SegmentInfo& segment : segments) {
     out << std::setw(12) << segment.events << "  " << segment.file << '\n';
   }
   return out ? Status::OK() : Status::IOError("writing the output failed");

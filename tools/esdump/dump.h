@@ -4,11 +4,13 @@
 #define ES_TOOLS_ESDUMP_DUMP_H_
 
 #include <es/query.h>
+#include <es/recorder.h>
 #include <es/store.h>
 #include <es/verify.h>
 
 #include <cstddef>
 #include <ostream>
+#include <string_view>
 
 namespace es::tools {
 
@@ -16,16 +18,23 @@ namespace es::tools {
 // backend, encryption and compression.
 Status DumpInfo(Store& store, std::ostream& out, bool pretty);
 
+// For a recorder other than the engine (named `store`, of `backend`): what every recorder can
+// tell, its head and event count.
+Status DumpRecorderInfo(Recorder& recorder, std::string_view store, std::string_view backend,
+                        std::ostream& out, bool pretty);
+
 // The events matching `query` after `options.after`, at most `options.limit`; with `with_head`
 // a last line {"head":N|null} by the head rule of ReadResult.
-Status DumpRead(Store& store, const Query& query, const ReadOptions& options, bool with_head,
+Status DumpRead(Recorder& recorder, const Query& query, const ReadOptions& options, bool with_head,
                 std::ostream& out, bool pretty);
 
 // Every event, in order, as lines esload accepts.
-Status DumpExport(Store& store, std::ostream& out);
+Status DumpExport(Recorder& recorder, std::ostream& out);
 
-// Events by type, distinct tags and the `top` most frequent, events per segment.
-Status DumpStats(Store& store, std::size_t top, std::ostream& out, bool pretty);
+// Events by type, distinct tags and the `top` most frequent; with `engine` (the same store, when
+// it is the engine), events per segment.
+Status DumpStats(Recorder& recorder, Store* engine, std::size_t top, std::ostream& out,
+                 bool pretty);
 
 // The report of VerifyStore: one line per problem, then a summary line.
 void DumpVerifyReport(const VerifyReport& report, std::ostream& out, bool pretty);

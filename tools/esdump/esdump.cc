@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tools/common/event_json.h"
+#include "tools/common/store_name.h"
 #include "tools/esdump/dump.h"
 
 namespace {
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
       "--pretty. Exit status: 0 done, 1 verify found problems, 2 bad usage, 3 store error."};
   std::string store_dir;
   bool pretty = false;
-  app.add_option("STORE", store_dir, "the store directory")->required();
+  app.add_option("STORE", store_dir, "the store directory, or sqlite:PATH")->required();
   app.add_flag("--pretty", pretty, "readable tables instead of JSON lines");
 
   CLI::App* info = app.add_subcommand(
@@ -70,30 +71,38 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? 0 : kUsage;
   }
 
-  es::Options options;
-  options.read_only = true;
+  const bool uri = store_dir.starts_with("sqlite:");
   if (verify->parsed()) {
+    if (uri) {
+      return Fail(es::Status::InvalidArgument("verify checks engine store directories only, not " +
+                                              store_dir));
+    }
+    es::Options options;
+    options.read_only = true;
     es::Result<es::VerifyReport> report = es::VerifyStore(options, store_dir);
     if (!report.ok()) return Fail(report.status());
     es::tools::DumpVerifyReport(*report, std::cout, pretty);
     return report->clean() ? 0 : kProblems;
   }
-  es::Result<std::unique_ptr<es::Store>> store = es::Store::Open(options, store_dir);
+  es::Result<es::tools::OpenedStore> store = es::tools::OpenStoreNamed(store_dir, true);
   if (!store.ok()) return Fail(store.status());
+  es::Recorder& recorder = *store->recorder;
   es::Status done;
   if (info->parsed()) {
-    done = es::tools::DumpInfo(**store, std::cout, pretty);
+    done = store->engine != nullptr
+               ? es::tools::DumpInfo(*store->engine, std::cout, pretty)
+               : es::tools::DumpRecorderInfo(recorder, store_dir, "sqlite", std::cout, pretty);
   } else if (read->parsed()) {
     es::Result<es::Query> query = es::tools::ParseQuery(query_text);
     if (!query.ok()) return Fail(query.status().WithContext("--query"));
     es::ReadOptions bounds;
     if (after_option->count() > 0) bounds.after = after;
     if (limit_option->count() > 0) bounds.limit = limit;
-    done = es::tools::DumpRead(**store, *query, bounds, with_head, std::cout, pretty);
+    done = es::tools::DumpRead(recorder, *query, bounds, with_head, std::cout, pretty);
   } else if (exporter->parsed()) {
-    done = es::tools::DumpExport(**store, std::cout);
+    done = es::tools::DumpExport(recorder, std::cout);
   } else {
-    done = es::tools::DumpStats(**store, top, std::cout, pretty);
+    done = es::tools::DumpStats(recorder, store->engine, top, std::cout, pretty);
   }
   std::cout.flush();
   return done.ok() ? 0 : Fail(done);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tools/common/event_json.h"
+#include "tools/common/store_name.h"
 #include "tools/esload/load.h"
 
 int main(int argc, char** argv) {
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
   std::string store_dir;
   std::string input = "-";
   es::tools::LoadOptions options;
-  app.add_option("STORE", store_dir, "the store directory")->required();
+  app.add_option("STORE", store_dir, "the store directory, or sqlite:PATH")->required();
   app.add_option("FILE", input, "JSON lines to load; - (the default) reads stdin");
   app.add_flag("--results", options.results,
                "print one result per line: {\"ok\":true,\"position\":N} or "
@@ -43,14 +44,16 @@ int main(int argc, char** argv) {
     }
   }
   std::istream& in = input == "-" ? std::cin : file;
-  es::Result<std::unique_ptr<es::Store>> store = es::Store::Open(es::Options{}, store_dir);
+  es::Result<es::tools::OpenedStore> store = es::tools::OpenStoreNamed(store_dir, false);
   if (!store.ok()) {
     std::cerr << "esload: " << store.status().ToString() << '\n';
     return 3;
   }
   es::tools::LoadSummary summary;
-  es::Status loaded = es::tools::LoadLines(**store, in, options, std::cout, std::cerr, &summary);
-  es::Status synced = (*store)->Sync();
+  es::Status loaded =
+      es::tools::LoadLines(*store->recorder, in, options, std::cout, std::cerr, &summary);
+  // SQLite makes its NORMAL-mode commits durable when its last connection closes.
+  es::Status synced = store->engine != nullptr ? store->engine->Sync() : es::Status::OK();
   if (!loaded.ok() || !synced.ok()) {
     std::cerr << "esload: " << (loaded.ok() ? synced : loaded).ToString() << '\n';
     return 3;

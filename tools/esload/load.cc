@@ -1,6 +1,7 @@
 #include "tools/esload/load.h"
 
 #include <string>
+#include <vector>
 
 #include "tools/common/event_json.h"
 
@@ -9,6 +10,10 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Unconditional lines are appended together, up to this many events in one write: one commit
+// instead of one per line, with the same positions and results (see Loader::Flush).
+constexpr std::size_t kBatchEvents = 1000;
+
 bool Blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
 // Refusals of one request that leave the store fine for the next.
@@ -16,49 +21,129 @@ bool Refusal(const Status& status) {
   return status.IsConditionFailed() || status.IsIntegrityError() || status.IsInvalidArgument();
 }
 
+class Loader {
+ public:
+  Loader(Recorder& recorder, const LoadOptions& options, std::ostream& out, std::ostream& errors,
+         LoadSummary* summary)
+      : recorder_(recorder), options_(options), out_(out), errors_(errors), summary_(summary) {}
+
+  // Loads one parsed line (or reports it as invalid). False when the load must stop: at the
+  // first failure with stop_on_error, or at a store error, which `status()` then holds.
+  bool Take(std::uint64_t number, Result<AppendLine> parsed) {
+    if (parsed.ok() && !parsed->condition) {
+      for (Event& event : parsed->events) batch_events_.push_back(std::move(event));
+      batch_lines_.push_back({number, parsed->events.size()});
+      return batch_events_.size() < kBatchEvents || Flush();
+    }
+    if (!Flush()) return false;
+    if (!parsed.ok()) return Report(number, false, parsed.status(), 0, 0);
+    return Append(number, parsed->events, &*parsed->condition);
+  }
+
+  // Appends the unconditional lines taken so far. If the batch is refused (one of its events
+  // conflicts with a stream version, say), its lines are appended one by one instead, so that
+  // each gets the result it would have had alone.
+  bool Flush() {
+    if (batch_lines_.empty()) return true;
+    std::vector<Event> events = std::move(batch_events_);
+    std::vector<BatchLine> lines = std::move(batch_lines_);
+    batch_events_.clear();
+    batch_lines_.clear();
+    Result<std::int64_t> last = Write(events, nullptr);
+    if (!last.ok() && !Refusal(last.status())) {
+      status_ = last.status();
+      return false;
+    }
+    std::size_t offset = 0;
+    for (const BatchLine& line : lines) {
+      std::span<const Event> own(events.data() + offset, line.events);
+      offset += line.events;
+      if (last.ok()) {
+        const std::int64_t position = *last - static_cast<std::int64_t>(events.size() - offset);
+        if (!Report(line.number, true, Status::OK(), position, line.events)) return false;
+      } else if (!Append(line.number, own, nullptr)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  const Status& status() const { return status_; }
+
+ private:
+  struct BatchLine {
+    std::uint64_t number;
+    std::size_t events;
+  };
+
+  Result<std::int64_t> Write(std::span<const Event> events, const AppendCondition* condition) {
+    AppendRequest request;
+    request.events = events;
+    request.condition = condition;
+    request.options.durability = options_.durability;
+    return recorder_.Write(request);
+  }
+
+  bool Append(std::uint64_t number, std::span<const Event> events,
+              const AppendCondition* condition) {
+    Result<std::int64_t> written = Write(events, condition);
+    if (!written.ok() && !Refusal(written.status())) {
+      status_ = written.status();
+      return false;
+    }
+    return Report(number, true, written.status(), written.ok() ? *written : 0, events.size());
+  }
+
+  // Records the outcome of line `number` (`parsed`: it was a valid line). False when the load
+  // must stop there.
+  bool Report(std::uint64_t number, bool parsed, const Status& status, std::int64_t position,
+              std::size_t events) {
+    if (status.ok()) {
+      ++summary_->appended;
+      summary_->events += events;
+      if (options_.results) out_ << Json{{"ok", true}, {"position", position}}.dump() << '\n';
+      return true;
+    }
+    ++(parsed ? summary_->failed : summary_->invalid);
+    const std::string code(Status::CodeName(status.code()));
+    errors_ << "esload: line " << number << ": " << (parsed ? "" : "invalid line: ")
+            << status.ToString() << '\n';
+    if (options_.results) {
+      Json result = {{"ok", false},
+                     {"error", parsed ? code : "invalid_line"},
+                     {"line", number},
+                     {"message", std::string(status.message())}};
+      out_ << result.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
+    }
+    if (!options_.stop_on_error) return true;
+    summary_->stopped = true;
+    return false;
+  }
+
+  Recorder& recorder_;
+  const LoadOptions& options_;
+  std::ostream& out_;
+  std::ostream& errors_;
+  LoadSummary* const summary_;
+  std::vector<Event> batch_events_;
+  std::vector<BatchLine> batch_lines_;
+  Status status_;
+};
+
 }  // namespace
 
 Status LoadLines(Recorder& recorder, std::istream& in, const LoadOptions& options,
                  std::ostream& out, std::ostream& errors, LoadSummary* summary) {
+  Loader loader(recorder, options, out, errors, summary);
   std::string line;
-  for (std::uint64_t number = 1; std::getline(in, line); ++number) {
+  bool going = true;
+  for (std::uint64_t number = 1; going && std::getline(in, line); ++number) {
     if (Blank(line)) continue;
     ++summary->lines;
-    Result<AppendLine> parsed = ParseAppendLine(line);
-    Status status = parsed.status();
-    std::int64_t position = 0;
-    if (parsed.ok()) {
-      AppendRequest request;
-      request.events = parsed->events;
-      if (parsed->condition) request.condition = &*parsed->condition;
-      request.options.durability = options.durability;
-      Result<std::int64_t> written = recorder.Write(request);
-      status = written.status();
-      if (written.ok()) position = *written;
-      if (!written.ok() && !Refusal(written.status())) return written.status();
-    }
-    if (status.ok()) {
-      ++summary->appended;
-      summary->events += parsed->events.size();
-      if (options.results) out << Json{{"ok", true}, {"position", position}}.dump() << '\n';
-      continue;
-    }
-    ++(parsed.ok() ? summary->failed : summary->invalid);
-    const std::string code(Status::CodeName(status.code()));
-    errors << "esload: line " << number << ": " << (parsed.ok() ? "" : "invalid line: ")
-           << status.ToString() << '\n';
-    if (options.results) {
-      Json result = {{"ok", false},
-                     {"error", parsed.ok() ? code : "invalid_line"},
-                     {"line", number},
-                     {"message", std::string(status.message())}};
-      out << result.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
-    }
-    if (options.stop_on_error) {
-      summary->stopped = true;
-      break;
-    }
+    going = loader.Take(number, ParseAppendLine(line));
   }
+  if (going) loader.Flush();
+  if (!loader.status().ok()) return loader.status();
   if (in.bad()) return Status::IOError("reading the input failed");
   return Status::OK();
 }

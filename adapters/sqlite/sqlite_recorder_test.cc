@@ -1,0 +1,319 @@
+// What the conformance suite cannot see of the SQLite recorder: configuration, the schema as
+// other SQLite tools see it, locking between connections, damaged files, and waking on writes
+// made through another connection. Every recorder behaviour itself is in tests/conformance.
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "engine/testing/test_dir.h"
+#include "es/sqlite.h"
+
+namespace es {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::unique_ptr<Recorder> OpenOk(const SqliteOptions& options) {
+  auto recorder = OpenSqliteRecorder(options);
+  REQUIRE_MESSAGE(recorder.ok(), recorder.status().ToString());
+  return std::move(recorder).value();
+}
+
+SqliteOptions FileOptions(const testing::TempDir& dir) {
+  SqliteOptions options;
+  options.dbname = dir.path() + "/events.sqlite";
+  return options;
+}
+
+std::int64_t AppendOk(Recorder& recorder, const std::string& tag) {
+  std::vector<Event> events = {testing::MakeEvent("Happened", {tag}, "data of " + tag)};
+  auto position = recorder.Append(events, std::nullopt);
+  REQUIRE_MESSAGE(position.ok(), position.status().ToString());
+  return *position;
+}
+
+// A plain SQLite connection, as another tool or process would have.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& dbname) {
+    REQUIRE(sqlite3_open_v2(dbname.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI,
+                            nullptr) == SQLITE_OK);
+  }
+  ~RawConnection() { sqlite3_close(db_); }
+
+  void Execute(const std::string& sql) {
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+    const std::string message = error != nullptr ? error : "";
+    sqlite3_free(error);
+    REQUIRE_MESSAGE(rc == SQLITE_OK, sql << ": " << message);
+  }
+
+  // The first column of every row of `sql`, as text.
+  std::vector<std::string> Column(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+    std::vector<std::string> values;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      values.emplace_back(text != nullptr ? text : "NULL");
+    }
+    sqlite3_finalize(stmt);
+    return values;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Sets an environment variable for the life of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::string name, const std::string& value) : name_(std::move(name)) {
+    setenv(name_.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() { unsetenv(name_.c_str()); }
+
+ private:
+  std::string name_;
+};
+
+TEST_CASE("sqlite: options from a store URI") {
+  auto options = SqliteOptionsFromUri("sqlite:/var/lib/app/events.sqlite");
+  REQUIRE(options.ok());
+  CHECK(options->dbname == "/var/lib/app/events.sqlite");
+  CHECK(options->lock_timeout == milliseconds(5000));
+  auto memory = SqliteOptionsFromUri("sqlite::memory:");
+  REQUIRE(memory.ok());
+  CHECK(memory->dbname == ":memory:");
+  CHECK(SqliteOptionsFromUri("sqlite:").status().IsInvalidArgument());
+  CHECK(SqliteOptionsFromUri("postgresql://localhost/db").status().IsInvalidArgument());
+}
+
+TEST_CASE("sqlite: options from the environment, per application first") {
+  CHECK(SqliteOptionsFromEnvironment().status().IsInvalidArgument());  // SQLITE_DBNAME unset
+
+  ScopedEnv dbname("SQLITE_DBNAME", "/tmp/shared.sqlite");
+  ScopedEnv timeout("SQLITE_LOCK_TIMEOUT", "7");
+  auto plain = SqliteOptionsFromEnvironment();
+  REQUIRE(plain.ok());
+  CHECK(plain->dbname == "/tmp/shared.sqlite");
+  CHECK(plain->lock_timeout == std::chrono::seconds(7));
+  CHECK(plain->create_table);
+
+  ScopedEnv own("ORDERS_SQLITE_DBNAME", "/tmp/orders.sqlite");
+  ScopedEnv create("ORDERS_CREATE_TABLE", "no");
+  auto orders = SqliteOptionsFromEnvironment("orders");
+  REQUIRE(orders.ok());
+  CHECK(orders->dbname == "/tmp/orders.sqlite");
+  CHECK(orders->application_name == "orders");
+  CHECK(orders->lock_timeout == std::chrono::seconds(7));  // the plain name as fallback
+  CHECK_FALSE(orders->create_table);
+
+  {
+    ScopedEnv bad("ORDERS_CREATE_TABLE", "maybe");
+    Status status = SqliteOptionsFromEnvironment("orders").status();
+    CHECK(status.IsInvalidArgument());
+    CHECK(status.ToString().find("ORDERS_CREATE_TABLE") != std::string::npos);
+  }
+  {
+    ScopedEnv bad("SQLITE_LOCK_TIMEOUT", "5s");
+    CHECK(SqliteOptionsFromEnvironment().status().IsInvalidArgument());
+  }
+}
+
+TEST_CASE("sqlite: bad options are refused before anything is opened") {
+  testing::TempDir dir;
+  SqliteOptions options = FileOptions(dir);
+  options.application_name = "bad-name";
+  CHECK(OpenSqliteRecorder(options).status().IsInvalidArgument());
+  options.application_name = "";
+  options.poll_interval = milliseconds(0);
+  CHECK(OpenSqliteRecorder(options).status().IsInvalidArgument());
+  options.poll_interval = milliseconds(100);
+  options.dbname = "";
+  CHECK(OpenSqliteRecorder(options).status().IsInvalidArgument());
+}
+
+TEST_CASE("sqlite: the schema is plain tables other tools can read, in WAL mode") {
+  testing::TempDir dir;
+  SqliteOptions options = FileOptions(dir);
+  {
+    auto recorder = OpenOk(options);
+    std::vector<Event> events = {
+        testing::MakeEvent("Opened", {"account:1", "account:1", "x"}, "{}")};
+    events[0].stream = StreamVersion{"account-1", 1};
+    REQUIRE(recorder->Append(events, std::nullopt).ok());
+  }
+  RawConnection raw(options.dbname);
+  CHECK(raw.Column("PRAGMA journal_mode") == std::vector<std::string>{"wal"});
+  CHECK(raw.Column("SELECT type || ' ' || data || ' ' || stream_id || ' ' || stream_version "
+                   "FROM es_events") == std::vector<std::string>{"Opened {} account-1 1"});
+  // Each distinct tag once, for the (tag, position) index.
+  CHECK(raw.Column("SELECT tag || '@' || position FROM es_tags ORDER BY tag") ==
+        std::vector<std::string>{"account:1@1", "x@1"});
+}
+
+TEST_CASE("sqlite: applications share a file through their own tables") {
+  testing::TempDir dir;
+  SqliteOptions orders = FileOptions(dir);
+  orders.application_name = "Orders";
+  SqliteOptions invoices = FileOptions(dir);
+  invoices.application_name = "invoices";
+  auto orders_recorder = OpenOk(orders);
+  auto invoices_recorder = OpenOk(invoices);
+  CHECK(AppendOk(*orders_recorder, "a") == 1);
+  CHECK(AppendOk(*orders_recorder, "b") == 2);
+  CHECK(AppendOk(*invoices_recorder, "c") == 1);
+  CHECK(*orders_recorder->Head() == std::optional<std::int64_t>(2));
+  CHECK(*invoices_recorder->Head() == std::optional<std::int64_t>(1));
+  RawConnection raw(orders.dbname);
+  CHECK(raw.Column("SELECT count(*) FROM orders_events") == std::vector<std::string>{"2"});
+  CHECK(raw.Column("SELECT count(*) FROM invoices_events") == std::vector<std::string>{"1"});
+}
+
+TEST_CASE("sqlite: without create_table, missing tables are an error") {
+  testing::TempDir dir;
+  SqliteOptions options = FileOptions(dir);
+  options.create_table = false;
+  Status status = OpenSqliteRecorder(options).status();
+  CHECK(status.IsNotFound());
+  CHECK(status.ToString().find("es_events") != std::string::npos);
+  options.create_table = true;
+  OpenOk(options);
+  options.create_table = false;
+  OpenOk(options);  // now they exist
+}
+
+TEST_CASE("sqlite: a write blocked by another connection's lock fails after the timeout") {
+  testing::TempDir dir;
+  SqliteOptions options = FileOptions(dir);
+  options.lock_timeout = milliseconds(200);
+  auto recorder = OpenOk(options);
+  AppendOk(*recorder, "before");
+
+  RawConnection other(options.dbname);
+  other.Execute("BEGIN IMMEDIATE");
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Event> events = {testing::MakeEvent("Blocked", {"t"})};
+  Status status = recorder->Append(events, std::nullopt).status();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(status.IsLocked());
+  CHECK(status.ToString().find("200 ms") != std::string::npos);
+  CHECK(waited >= milliseconds(150));
+  // Reads go on beside the lock (WAL), and the failed write left nothing.
+  CHECK(*recorder->Head() == std::optional<std::int64_t>(1));
+  other.Execute("COMMIT");
+  CHECK(AppendOk(*recorder, "after") == 2);
+}
+
+TEST_CASE("sqlite: a file that is not a database is refused as corrupt, and left as it was") {
+  testing::TempDir dir;
+  SqliteOptions options = FileOptions(dir);
+  const std::string garbage(8192, 'x');
+  std::ofstream(options.dbname, std::ios::binary) << garbage;
+  Status status = OpenSqliteRecorder(options).status();
+  CHECK(status.IsCorruption());
+  CHECK(status.ToString().find(options.dbname) != std::string::npos);
+  std::ifstream in(options.dbname, std::ios::binary);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == garbage);
+}
+
+TEST_CASE("sqlite: a damaged page is reported as corruption by the read that meets it") {
+  testing::TempDir dir;
+  SqliteOptions options = FileOptions(dir);
+  {
+    auto recorder = OpenOk(options);
+    for (int i = 0; i < 200; ++i) AppendOk(*recorder, "tag-" + std::to_string(i));
+  }  // the last connection to close checkpoints the WAL into the file
+  const auto size = std::filesystem::file_size(options.dbname);
+  REQUIRE(size > 8 * 4096);
+  {
+    // Every page but the first (the header and schema) overwritten with noise.
+    std::fstream file(options.dbname, std::ios::binary | std::ios::in | std::ios::out);
+    std::string noise(size - 4096, '\x5a');
+    file.seekp(4096);
+    file.write(noise.data(), static_cast<std::streamsize>(noise.size()));
+  }
+  auto recorder = OpenSqliteRecorder(options);
+  Status status = recorder.ok() ? (*recorder)->Read(Query{}, {}).status() : recorder.status();
+  CHECK_MESSAGE(status.IsCorruption(), status.ToString());
+}
+
+TEST_CASE("sqlite: writes through another connection wake subscriptions and waits") {
+  testing::TempDir dir;
+  SqliteOptions options = FileOptions(dir);
+  options.poll_interval = milliseconds(10);
+  auto watcher = OpenOk(options);
+  auto writer = OpenOk(options);
+
+  auto subscription = watcher->Subscribe(Query{}, std::nullopt);
+  REQUIRE(subscription.ok());
+  CHECK((*subscription)->Next(milliseconds(50)).status().IsTimeout());
+  std::thread append([&] {
+    std::this_thread::sleep_for(milliseconds(30));
+    AppendOk(*writer, "from-elsewhere");
+  });
+  // The subscription blocks for at most its timeout: waking it is the poller's work.
+  auto event = (*subscription)->Next(milliseconds(5000));
+  append.join();
+  REQUIRE_MESSAGE(event.ok(), event.status().ToString());
+  CHECK(event->event.tags == std::vector<std::string>{"from-elsewhere"});
+
+  std::thread track([&] {
+    std::this_thread::sleep_for(milliseconds(30));
+    REQUIRE(writer->InsertTracking(Tracking{"downstream", 7}).ok());
+  });
+  CHECK(watcher->Wait("downstream", 7, milliseconds(5000)).ok());
+  track.join();
+}
+
+TEST_CASE("sqlite: shared-cache in-memory databases are shared by name, and only by name") {
+  SqliteOptions first;
+  first.dbname = "file:es-test-shared?mode=memory&cache=shared";
+  SqliteOptions other;
+  other.dbname = "file:es-test-other?mode=memory&cache=shared";
+  auto a = OpenOk(first);
+  auto b = OpenOk(first);
+  auto c = OpenOk(other);
+  AppendOk(*a, "one");
+  AppendOk(*b, "two");
+  CHECK(*a->Head() == std::optional<std::int64_t>(2));
+  CHECK(*c->Head() == std::optional<std::int64_t>());
+
+  // Concurrent use of one name is serialised, never refused.
+  std::vector<std::thread> threads;
+  for (Recorder* recorder : {a.get(), b.get()}) {
+    threads.emplace_back([recorder] {
+      for (int i = 0; i < 50; ++i) {
+        AppendOk(*recorder, "many");
+        REQUIRE(recorder->Read(Query{}, {}).ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(*a->Head() == std::optional<std::int64_t>(102));
+}
+
+TEST_CASE("sqlite: per-write durability switches the commit's sync mode") {
+  testing::TempDir dir;
+  auto recorder = OpenOk(FileOptions(dir));
+  std::vector<Event> events = {testing::MakeEvent("Fast", {"t"})};
+  AppendRequest request;
+  request.events = events;
+  request.options.durability = Durability::kNone;
+  CHECK(*recorder->Write(request) == 1);
+  request.options.durability = Durability::kSync;
+  CHECK(*recorder->Write(request) == 2);
+  CHECK(recorder->Read(Query{}, {})->events.size() == 2);
+}
+
+}  // namespace
+}  // namespace es

@@ -1,0 +1,41 @@
+#include "tools/common/store_name.h"
+
+#include <filesystem>
+#include <string>
+
+#ifdef ES_WITH_SQLITE
+#include <es/sqlite.h>
+#endif
+
+namespace es::tools {
+
+Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only) {
+  OpenedStore opened;
+  if (name.starts_with("sqlite:")) {
+#ifdef ES_WITH_SQLITE
+    ES_ASSIGN_OR_RETURN(SqliteOptions options, SqliteOptionsFromUri(name));
+    // SQLite creates a missing file on open: a read-only look must not.
+    const bool path = !options.dbname.starts_with("file:") && options.dbname != ":memory:";
+    if (read_only && path && !std::filesystem::exists(options.dbname)) {
+      return Status::NotFound("no such SQLite database: " + options.dbname);
+    }
+    options.create_table = !read_only;
+    ES_ASSIGN_OR_RETURN(opened.recorder, OpenSqliteRecorder(options));
+    return opened;
+#else
+    return Status::InvalidArgument("this build has no SQLite recorder: " + std::string(name));
+#endif
+  }
+  if (name.find("://") != std::string_view::npos) {
+    return Status::InvalidArgument("unknown store URI (a directory, or sqlite:PATH): " +
+                                   std::string(name));
+  }
+  Options options;
+  options.read_only = read_only;
+  ES_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options, name));
+  opened.engine = store.get();
+  opened.recorder = std::move(store);
+  return opened;
+}
+
+}  // namespace es::tools

@@ -1,0 +1,27 @@
+// What a STORE argument of esdump and esload names (design.md §8): an engine store directory, or
+// the URI of another recorder ("sqlite:PATH").
+#ifndef ES_TOOLS_COMMON_STORE_NAME_H_
+#define ES_TOOLS_COMMON_STORE_NAME_H_
+
+#include <es/recorder.h>
+#include <es/store.h>
+
+#include <memory>
+#include <string_view>
+
+namespace es::tools {
+
+struct OpenedStore {
+  std::unique_ptr<Recorder> recorder;
+  Store* engine = nullptr;  // the same object when `name` was an engine store directory
+};
+
+// Opens the store `name` names. With `read_only` (esdump), an engine store is opened read-only
+// (Options::read_only) and a SQLite database must already hold the tables (nothing is created);
+// otherwise (esload) the store or database is created when missing. InvalidArgument for a URI of
+// a recorder this build lacks.
+Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only);
+
+}  // namespace es::tools
+
+#endif  // ES_TOOLS_COMMON_STORE_NAME_H_
