@@ -24,6 +24,7 @@ constexpr std::size_t kBufferedFrameBytes = 64 * 1024;
 // A leader stops adding writers to its group at this many bytes of frames (unless the group
 // would be empty), so that a small write does not wait for a huge group's copy.
 constexpr std::size_t kMaxGroupBytes = 4 << 20;
+constexpr int kMaxCompressionLevel = 19;
 
 Status ValidateOptions(const Options& o) {
   if (o.segment_bytes < kMinSegmentBytes || o.segment_bytes > kMaxSegmentBytes) {
@@ -40,8 +41,24 @@ Status ValidateOptions(const Options& o) {
   if (o.max_write_events == 0 || o.max_write_events > o.segment_events) {
     return Status::InvalidArgument("max_write_events must be between 1 and segment_events");
   }
+  if (o.compression_level < 0 || o.compression_level > kMaxCompressionLevel) {
+    return Status::InvalidArgument("compression_level must be between 0 (zstd's default) and 19");
+  }
   return Status::OK();
 }
+
+// The event a view holds, its data decompressed when it was stored compressed.
+Result<Event> EventFromView(const EventView& view, const DictionarySet& dictionaries) {
+  Event event = ToEvent(view);
+  if (view.data_compressed) {
+    ES_RETURN_IF_ERROR(DecompressEventData(view.data, &dictionaries, kMaxEventData, &event.data));
+  }
+  return event;
+}
+
+// Samples for a dictionary: the data of the latest events, about `bytes` of it in all.
+constexpr std::size_t kTrainingBytesPerDictionaryByte = 100;
+constexpr std::int64_t kMaxTrainingEvents = 200'000;
 
 // Tags of an event as views, reusing one buffer per thread.
 std::span<const std::string_view> TagViews(const std::vector<std::string>& tags) {
@@ -118,6 +135,8 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
   }
   const std::vector<std::int64_t>& bases = files.segment_bases;
   const bool has_meta = files.has_meta;
+  ES_ASSIGN_OR_RETURN(store->dictionaries_,
+                      DictionarySet::Load(env, dir, options.compression_level));
 
   StoreMeta meta;
   if (!has_meta && options.read_only) return Status::NotFound(dir + ": no store.meta, no store");
@@ -310,11 +329,25 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
     return Status::InvalidArgument("write of " + std::to_string(request.events.size()) +
                                    " events exceeds max_write_events");
   }
+  // Compressed here, in the caller's thread, so that writers compress in parallel and the
+  // leader only copies.
+  std::vector<std::optional<std::string>> compressed;
+  if (compressor_) {
+    const std::shared_ptr<const CompressionDictionary> dictionary = dictionaries_->Newest();
+    compressed.resize(request.events.size());
+    for (std::size_t i = 0; i < request.events.size(); ++i) {
+      std::string bytes;
+      if (compressor_->Compress(request.events[i].data, dictionary.get(), &bytes)) {
+        compressed[i] = std::move(bytes);
+      }
+    }
+  }
   std::size_t body_length = 0;
   for (std::size_t i = 0; i < request.events.size(); ++i) {
     std::size_t size;
     ES_RETURN_IF_ERROR(
-        EventEntrySize(request.events[i], &size).WithContext("event " + std::to_string(i)));
+        EventEntrySize(request.events[i], &size, Writer::CompressedData(compressed, i))
+            .WithContext("event " + std::to_string(i)));
     body_length += size;
   }
   if (request.tracking != nullptr) {
@@ -329,7 +362,7 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
                                    " bytes exceeds max_write_bytes");
   }
 
-  auto writer = std::make_shared<Writer>(request, body_length, frame_length,
+  auto writer = std::make_shared<Writer>(request, std::move(compressed), body_length, frame_length,
                                          request.options.durability.value_or(options_.durability));
   {
     std::lock_guard lock(queue_mutex_);
@@ -475,7 +508,8 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   std::size_t entry_offset = kFrameHeaderSize;
   for (std::uint32_t i = 0; i < count; ++i) {
     std::int64_t position = next_position_ + i;
-    EncodeEventEntry(request.events[i], position, salt, frame + entry_offset);
+    EncodeEventEntry(request.events[i], position, salt, frame + entry_offset,
+                     Writer::CompressedData(writer.compressed, i));
     segment->SetIndexEntry(position, static_cast<std::uint32_t>(tail_offset_),
                            static_cast<std::uint32_t>(tail_offset_ + entry_offset));
     entry_offset += DecodeFixed<std::uint32_t>(frame + entry_offset);
@@ -754,7 +788,8 @@ Result<ReadResult> StoreImpl::Read(const Query& query, const ReadOptions& option
     for (std::size_t i = begin; i < end; ++i) {
       EventView view;
       ES_RETURN_IF_ERROR(segments[i - begin]->ReadEvent(positions[i], &view));
-      result.events.push_back(SequencedEvent{positions[i], ToEvent(view)});
+      ES_ASSIGN_OR_RETURN(Event event, EventFromView(view, *dictionaries_));
+      result.events.push_back(SequencedEvent{positions[i], std::move(event)});
     }
   }
   if (options.limit) {
@@ -780,7 +815,8 @@ Result<std::vector<SequencedEvent>> StoreImpl::ReadStream(std::string_view strea
         (options.lte && view.version > *options.lte)) {
       continue;
     }
-    events.push_back(SequencedEvent{c.position(), ToEvent(view)});
+    ES_ASSIGN_OR_RETURN(Event event, EventFromView(view, *dictionaries_));
+    events.push_back(SequencedEvent{c.position(), std::move(event)});
   }
   auto by_version = [&](const SequencedEvent& a, const SequencedEvent& b) {
     return options.desc ? a.event.stream->version > b.event.stream->version
@@ -804,9 +840,32 @@ Result<std::optional<std::int64_t>> StoreImpl::MaxTrackingId(std::string_view ap
   return index_.MaxTrackingId(application_name);
 }
 
+Result<std::uint32_t> StoreImpl::TrainCompressionDictionary(std::size_t max_bytes) {
+  if (options_.read_only) return Status::NotSupported(dir_ + " is open read-only");
+  if (max_bytes < 1024) return Status::InvalidArgument("a dictionary needs at least 1 KiB");
+  std::lock_guard training(training_mutex_);
+  const std::int64_t head = head_.load(std::memory_order_acquire);
+  ES_ASSIGN_OR_RETURN(
+      ReadResult latest,
+      Read(Query{}, {std::max<std::int64_t>(0, head - kMaxTrainingEvents), std::nullopt}));
+  std::vector<std::string> samples;
+  std::size_t bytes = 0;
+  for (auto it = latest.events.rbegin();
+       it != latest.events.rend() && bytes < max_bytes * kTrainingBytesPerDictionaryByte; ++it) {
+    bytes += it->event.data.size();
+    samples.push_back(std::move(it->event.data));
+  }
+  const std::uint32_t id = dictionaries_->NewestId() + 1;
+  ES_ASSIGN_OR_RETURN(std::string dictionary, TrainDictionary(samples, max_bytes, id));
+  ES_RETURN_IF_ERROR(dictionaries_->Write(env_, dir_, id, std::move(dictionary)));
+  return id;
+}
+
 StoreInfo StoreImpl::Info() {
   std::lock_guard lock(write_mutex_);
   StoreInfo info;
+  info.compression_dictionary = dictionaries_->NewestId();
+  info.compression_dictionaries = dictionaries_->size();
   if (std::int64_t head = head_.load(std::memory_order_acquire); head > 0) info.head = head;
   if (std::int64_t durable = durable_head_.load(std::memory_order_acquire); durable > 0) {
     info.durable_head = durable;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/compress/event_compressor.h"
 #include "engine/index/mem_index.h"
 #include "engine/index/segmented_vector.h"
 #include "engine/log/recovery.h"
@@ -40,6 +41,7 @@ class StoreImpl final : public Store {
   Result<std::optional<std::int64_t>> MaxTrackingId(std::string_view application_name) override;
   StoreInfo Info() override;
   Status Sync() override;
+  Result<std::uint32_t> TrainCompressionDictionary(std::size_t max_bytes) override;
 
   // Writers queued, the leader of the group being committed included (for tests of grouping).
   std::size_t TEST_QueuedWriters();
@@ -54,14 +56,23 @@ class StoreImpl final : public Store {
     static constexpr int kLeading = 1;  // at the front of the queue: commit the next group
     static constexpr int kDone = 2;     // committed (or refused) by a leader: `result` is set
 
-    Writer(const AppendRequest& request, std::size_t body_length, std::size_t frame_length,
-           Durability durability)
+    Writer(const AppendRequest& request, std::vector<std::optional<std::string>> compressed,
+           std::size_t body_length, std::size_t frame_length, Durability durability)
         : request(request),
+          compressed(std::move(compressed)),
           body_length(body_length),
           frame_length(frame_length),
           durability(durability) {}
 
+    // The data of event i as its entry stores it when compressed; null when stored as given.
+    static const std::string* CompressedData(
+        const std::vector<std::optional<std::string>>& compressed, std::size_t i) {
+      return compressed.empty() || !compressed[i] ? nullptr : &*compressed[i];
+    }
+
     const AppendRequest& request;
+    // Per event, its compressed data when it shrank (empty without compression).
+    const std::vector<std::optional<std::string>> compressed;
     const std::size_t body_length;
     const std::size_t frame_length;
     const Durability durability;
@@ -77,7 +88,14 @@ class StoreImpl final : public Store {
   };
 
   StoreImpl(const Options& options, std::unique_ptr<Env> owned_env, Env* env, std::string dir)
-      : owned_env_(std::move(owned_env)), options_(options), env_(env), dir_(std::move(dir)) {}
+      : owned_env_(std::move(owned_env)),
+        options_(options),
+        env_(env),
+        dir_(std::move(dir)),
+        compressor_(options.compression == Compression::kZstd
+                        ? std::optional<EventCompressor>(std::in_place, options.compression_level,
+                                                         options.compression_min_bytes)
+                        : std::nullopt) {}
 
   // Commits the writers at the front of the queue (the caller leads them): accepts or rejects
   // each, writes the accepted ones' frames, syncs once if any asked for it, then publishes.
@@ -121,6 +139,9 @@ class StoreImpl final : public Store {
   const Options options_;
   Env* const env_;
   const std::string dir_;
+  const std::optional<EventCompressor> compressor_;  // with Compression::kZstd
+  std::unique_ptr<DictionarySet> dictionaries_;      // set at open
+  std::mutex training_mutex_;                        // one dictionary trained at a time
   std::unique_ptr<FileLock> lock_;
   StoreMeta meta_;
 

@@ -23,11 +23,11 @@ class EnvironmentReader {
   Result<std::optional<bool>> GetBool(std::string_view name) const;
   // InvalidArgument naming the variable when the value is not a whole number.
   Result<std::optional<std::int64_t>> GetInt(std::string_view name) const;
-
- private:
-  // The variable that holds `name`'s value, for messages.
+  // The variable that holds `name`'s value (the per-application one when it is set), for
+  // messages.
   std::string SourceOf(std::string_view name) const;
 
+ private:
   std::string prefix_;  // "<APPLICATION_NAME>_", or empty
 };
 

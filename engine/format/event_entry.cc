@@ -14,6 +14,7 @@ constexpr std::size_t kFixedPart = 20;
 constexpr std::uint16_t kHasStream = 1;
 constexpr std::uint16_t kHasUuid = 2;
 constexpr std::uint16_t kHasMetadata = 4;
+constexpr std::uint16_t kDataCompressed = 8;
 
 std::size_t MetadataBlockSize(const Metadata& metadata) {
   std::size_t n = 4;
@@ -64,7 +65,7 @@ class Reader {
 
 }  // namespace
 
-Status EventEntrySize(const Event& event, std::size_t* size) {
+Status EventEntrySize(const Event& event, std::size_t* size, const std::string* compressed_data) {
   if (event.type.empty()) return Status::InvalidArgument("event type is empty");
   if (event.type.size() > kMaxShortString) {
     return Status::InvalidArgument("event type is longer than 65535 bytes");
@@ -72,7 +73,9 @@ Status EventEntrySize(const Event& event, std::size_t* size) {
   if (event.tags.size() > std::numeric_limits<std::uint16_t>::max()) {
     return Status::InvalidArgument("event has more than 65535 tags");
   }
-  std::size_t n = kFixedPart + event.type.size() + event.data.size();
+  const std::size_t data_size =
+      compressed_data != nullptr ? compressed_data->size() : event.data.size();
+  std::size_t n = kFixedPart + event.type.size() + data_size;
   for (const std::string& tag : event.tags) {
     if (tag.size() > kMaxShortString) {
       return Status::InvalidArgument("event tag is longer than 65535 bytes");
@@ -95,16 +98,19 @@ Status EventEntrySize(const Event& event, std::size_t* size) {
   return Status::OK();
 }
 
-void EncodeEventEntry(const Event& event, std::int64_t position, std::uint64_t salt, char* dst) {
+void EncodeEventEntry(const Event& event, std::int64_t position, std::uint64_t salt, char* dst,
+                      const std::string* compressed_data) {
+  const std::string_view data = compressed_data != nullptr ? *compressed_data : event.data;
   std::uint16_t flags = (event.stream ? kHasStream : 0) | (event.uuid ? kHasUuid : 0) |
-                        (event.metadata.empty() ? 0 : kHasMetadata);
+                        (event.metadata.empty() ? 0 : kHasMetadata) |
+                        (compressed_data != nullptr ? kDataCompressed : 0);
   char* p = dst + 8;
   EncodeFixed<std::uint16_t>(p, flags);
   EncodeFixed<std::uint16_t>(p + 2, static_cast<std::uint16_t>(event.tags.size()));
   EncodeFixed<std::uint16_t>(p + 4, static_cast<std::uint16_t>(event.type.size()));
   EncodeFixed<std::uint16_t>(
       p + 6, static_cast<std::uint16_t>(event.stream ? event.stream->id.size() : 0));
-  EncodeFixed<std::uint32_t>(p + 8, static_cast<std::uint32_t>(event.data.size()));
+  EncodeFixed<std::uint32_t>(p + 8, static_cast<std::uint32_t>(data.size()));
   p += 12;
   if (event.stream) {
     EncodeFixed<std::int64_t>(p, event.stream->version);
@@ -131,7 +137,7 @@ void EncodeEventEntry(const Event& event, std::int64_t position, std::uint64_t s
   }
   p = Put(p, event.type);
   if (event.stream) p = Put(p, event.stream->id);
-  p = Put(p, event.data);
+  p = Put(p, data);
   auto length = static_cast<std::size_t>(p - dst);
   EncodeFixed<std::uint32_t>(dst, static_cast<std::uint32_t>(length));
   EncodeFixed<std::uint32_t>(dst + 4, EntryCheck(dst, length, position, salt));
@@ -154,10 +160,13 @@ Status ParseEventEntry(const char* src, std::size_t available, EventView* view,
   r.Fixed(&type_length);
   r.Fixed(&stream_length);
   r.Fixed(&data_length);
-  if ((flags & ~(kHasStream | kHasUuid | kHasMetadata)) != 0) return bad("unknown flags");
+  if ((flags & ~(kHasStream | kHasUuid | kHasMetadata | kDataCompressed)) != 0) {
+    return bad("unknown flags");
+  }
   if (type_length == 0) return bad("empty type");
   *view = EventView{};
   view->has_stream = (flags & kHasStream) != 0;
+  view->data_compressed = (flags & kDataCompressed) != 0;
   if (view->has_stream != (stream_length != 0)) return bad("stream flag and length disagree");
   if (view->has_stream && !r.Fixed(&view->version)) return bad("truncated version");
   if ((flags & kHasUuid) != 0 && !r.Take(16, &view->uuid)) return bad("truncated uuid");

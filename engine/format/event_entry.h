@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "engine/util/coding.h"
@@ -17,7 +18,8 @@ inline constexpr std::size_t kMaxShortString = 65535;  // types, tags, stream id
 // A decoded entry pointing into the bytes it was decoded from.
 struct EventView {
   std::string_view type;
-  std::string_view data;
+  std::string_view data;  // as stored: a zstd frame when data_compressed
+  bool data_compressed = false;
   std::string_view stream_id;  // empty without a stream
   std::int64_t version = 0;
   bool has_stream = false;
@@ -32,11 +34,15 @@ struct EventView {
 };
 
 // The encoded size of `event`, or InvalidArgument naming what is wrong (empty type, empty stream
-// id, a type, tag or stream id over 65,535 bytes, an entry over 4 GiB).
-Status EventEntrySize(const Event& event, std::size_t* size);
+// id, a type, tag or stream id over 65,535 bytes, an entry over 4 GiB). With `compressed_data`,
+// the entry stores that (the zstd frame of event.data) in place of event.data, and says so.
+Status EventEntrySize(const Event& event, std::size_t* size,
+                      const std::string* compressed_data = nullptr);
 
-// Writes the entry of `event` (whose size EventEntrySize gave) at `dst`.
-void EncodeEventEntry(const Event& event, std::int64_t position, std::uint64_t salt, char* dst);
+// Writes the entry of `event` (whose size EventEntrySize gave, with the same `compressed_data`)
+// at `dst`.
+void EncodeEventEntry(const Event& event, std::int64_t position, std::uint64_t salt, char* dst,
+                      const std::string* compressed_data = nullptr);
 
 // Parses the entry at `src` (at most `available` bytes) without verifying its check: sets `view`
 // and `*length`. Corruption when it does not parse within `available`.
@@ -47,7 +53,8 @@ Status ParseEventEntry(const char* src, std::size_t available, EventView* view,
 bool EventEntryCheckMatches(const char* src, std::size_t length, std::int64_t position,
                             std::uint64_t salt);
 
-// Copies a view into an owned Event.
+// Copies a view into an owned Event; its data is as stored (still compressed when
+// view.data_compressed).
 Event ToEvent(const EventView& view);
 
 template <typename Fn>

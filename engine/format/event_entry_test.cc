@@ -162,6 +162,31 @@ TEST_CASE("EventEntry: round trip of every combination of optional parts") {
   }
 }
 
+TEST_CASE("EventEntry: compressed data is stored in place of the data, and flagged") {
+  const Event event = FullEvent();
+  const std::string compressed = "zstd frame stand-in";
+  std::size_t size = 0;
+  REQUIRE(EventEntrySize(event, &size, &compressed).ok());
+  std::size_t plain_size = 0;
+  REQUIRE(EventEntrySize(event, &plain_size).ok());
+  CHECK(size == plain_size - event.data.size() + compressed.size());
+  ExactBuffer buffer(std::string(size, '\xAA'));
+  EncodeEventEntry(event, kPosition, kSalt, buffer.data(), &compressed);
+  Parsed parsed = Parse(buffer);
+  REQUIRE_MESSAGE(parsed.status.ok(), parsed.status.ToString());
+  CHECK(parsed.length == size);
+  CHECK(parsed.view.data_compressed);
+  CHECK(parsed.view.data == compressed);
+  CHECK(EventEntryCheckMatches(buffer.data(), size, kPosition, kSalt));
+  Event stored = ToEvent(parsed.view);
+  CHECK(stored.data == compressed);  // decompressing is the reader's step
+  stored.data = event.data;
+  CHECK(stored == event);
+
+  ExactBuffer plain(Encode(event));
+  CHECK_FALSE(Parse(plain).view.data_compressed);
+}
+
 TEST_CASE("EventEntry: round trip of extreme values") {
   SUBCASE("stream versions") {
     for (std::int64_t version : {std::numeric_limits<std::int64_t>::min(), std::int64_t{-1},
@@ -289,7 +314,7 @@ TEST_CASE("ParseEventEntry: malformed fields are Corruption") {
     ExactBuffer buffer(bytes);
     return Parse(buffer).status;
   };
-  CHECK(parse_with(8, 0x8 | 0x7).IsCorruption());  // an unknown flag bit
+  CHECK(parse_with(8, 0x10 | 0x7).IsCorruption());  // an unknown flag bit
   CHECK(parse_with(12, 0).IsCorruption());         // empty type
   CHECK(parse_with(8, 0x6).IsCorruption());        // stream length without the stream flag
 

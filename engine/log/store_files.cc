@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "engine/checkpoints.h"
+#include "engine/compress/compression_dictionary.h"
 #include "engine/log/segment.h"
 #include "engine/log/store_meta.h"
 
@@ -22,6 +23,7 @@ Result<StoreFiles> ListStoreFiles(Env* env, const std::string& dir) {
   StoreFiles files;
   for (const std::string& name : children) {
     std::int64_t position;
+    std::uint32_t dictionary;
     if (name == kLockName) continue;
     if (name == kStoreMetaName) {
       files.has_meta = true;
@@ -29,6 +31,8 @@ Result<StoreFiles> ListStoreFiles(Env* env, const std::string& dir) {
       files.segment_bases.push_back(position);
     } else if (ParseCheckpointFileName(name, &position)) {
       files.checkpoints.push_back(position);
+    } else if (ParseDictionaryFileName(name, &dictionary)) {
+      files.dictionaries.push_back(dictionary);
     } else if (HasSuffix(name, ".pidx") && name.size() == 25) {
       files.index_files.push_back(name);
     } else if (HasSuffix(name, ".tmp")) {
@@ -39,6 +43,7 @@ Result<StoreFiles> ListStoreFiles(Env* env, const std::string& dir) {
   }
   std::sort(files.segment_bases.begin(), files.segment_bases.end());
   std::sort(files.checkpoints.begin(), files.checkpoints.end(), std::greater<>());
+  std::sort(files.dictionaries.begin(), files.dictionaries.end());
   return files;
 }
 

@@ -18,6 +18,7 @@ struct StoreFiles {
   std::vector<std::int64_t> segment_bases;  // ascending
   std::vector<std::string> index_files;     // "<base>.pidx", any order
   std::vector<std::int64_t> checkpoints;    // positions, newest first
+  std::vector<std::uint32_t> dictionaries;  // compression dictionary ids, ascending
   std::vector<std::string> temporaries;     // "*.tmp": removed by the next open for writing
   std::vector<std::string> unknown;         // anything else: a store directory holds none
 };

@@ -60,17 +60,30 @@ Result<std::unique_ptr<Recorder>> OpenStore(const Options& options, const std::s
 
 enum class Storage { kMemory, kFile };
 
+Options WithDurability(Durability durability) {
+  Options options;
+  options.durability = durability;
+  return options;
+}
+
+// Every event's data compressed, however short, wherever it shrinks.
+Options Compressed() {
+  Options options;
+  options.durability = Durability::kNone;
+  options.compression = Compression::kZstd;
+  options.compression_min_bytes = 0;
+  return options;
+}
+
 // The engine on an in-memory Env or in a temporary directory.
-std::function<std::unique_ptr<Fixture>()> Engine(Storage storage, bool reopen,
-                                                 Durability durability) {
+std::function<std::unique_ptr<Fixture>()> Engine(Storage storage, bool reopen, Options options) {
   return [=]() -> std::unique_ptr<Fixture> {
-    Options options;
-    options.durability = durability;
     if (storage == Storage::kMemory) {
       std::shared_ptr<Env> env = NewMemEnv();
-      options.env = env.get();
+      Options in_env = options;
+      in_env.env = env.get();
       return std::make_unique<OpeningFixture>(
-          env, [options] { return OpenStore(options, "/store"); }, reopen);
+          env, [in_env] { return OpenStore(in_env, "/store"); }, reopen);
     }
     auto dir = std::make_shared<testing::TempDir>();
     return std::make_unique<OpeningFixture>(
@@ -101,9 +114,10 @@ std::function<std::unique_ptr<Fixture>()> Sqlite(Storage storage, bool reopen) {
 const std::vector<Backend>& Backends() {
   static const std::vector<Backend> backends = {
       {"memory", InMemory},
-      {"engine", Engine(Storage::kMemory, false, Durability::kNone)},
-      {"engine-reopen", Engine(Storage::kMemory, true, Durability::kNone)},
-      {"engine-posix-sync-reopen", Engine(Storage::kFile, true, Durability::kSync)},
+      {"engine", Engine(Storage::kMemory, false, WithDurability(Durability::kNone))},
+      {"engine-reopen", Engine(Storage::kMemory, true, WithDurability(Durability::kNone))},
+      {"engine-posix-sync-reopen", Engine(Storage::kFile, true, WithDurability(Durability::kSync))},
+      {"engine-zstd-reopen", Engine(Storage::kMemory, true, Compressed())},
 #ifdef ES_WITH_SQLITE
       {"sqlite-memory", Sqlite(Storage::kMemory, false)},
       {"sqlite-file-reopen", Sqlite(Storage::kFile, true)},

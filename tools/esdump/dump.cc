@@ -87,22 +87,27 @@ Status DumpInfo(Store& store, std::ostream& out, bool pretty) {
                         {"bytes", segment.file_bytes},
                         {"state", segment.active ? "active" : "sealed"}});
   }
-  Json json = {{"format_version", info.format_version},
-               {"store_id", info.store_id},
-               {"head", OptionalPosition(info.head)},
-               {"durable_head", OptionalPosition(info.durable_head)},
-               {"events", info.head.value_or(0)},
-               {"writer_epoch", info.writer_epoch},
-               {"segment_count", info.segment_count},
-               {"segments", segments},
-               {"log_bytes", info.log_bytes},
-               {"index_bytes", info.index_bytes},
-               {"types", info.type_count},
-               {"tags", info.tag_count},
-               {"streams", info.stream_count},
-               {"io_backend", info.io_backend},
-               {"encryption", "none"},
-               {"compression", "none"}};
+  Json json = {
+      {"format_version", info.format_version},
+      {"store_id", info.store_id},
+      {"head", OptionalPosition(info.head)},
+      {"durable_head", OptionalPosition(info.durable_head)},
+      {"events", info.head.value_or(0)},
+      {"writer_epoch", info.writer_epoch},
+      {"segment_count", info.segment_count},
+      {"segments", segments},
+      {"log_bytes", info.log_bytes},
+      {"index_bytes", info.index_bytes},
+      {"types", info.type_count},
+      {"tags", info.tag_count},
+      {"streams", info.stream_count},
+      {"io_backend", info.io_backend},
+      {"encryption", "none"},
+      // Compression is chosen per open (Options::compression) and marked per event; what
+      // the store itself holds are its dictionaries.
+      {"compression_dictionaries", info.compression_dictionaries},
+      {"compression_dictionary",
+       info.compression_dictionary == 0 ? Json(nullptr) : Json(info.compression_dictionary)}};
   if (!pretty) return WriteLine(json, out);
   PrettyFields(json, out);
   out << "\n  base position      events          bytes  state   file\n";

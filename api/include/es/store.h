@@ -56,7 +56,12 @@ struct StoreInfo {
   std::uint64_t tag_count = 0;        // distinct tags
   std::uint64_t type_count = 0;       // distinct types
   std::uint64_t stream_count = 0;     // distinct stream ids
-  std::string io_backend;  // how syncs and large writes are issued: "io_uring", "posix", "memory"
+  std::string io_backend;
+  // The compression dictionary new writes use with Options::compression kZstd (0: none), and
+  // how many the store holds.
+  std::uint32_t compression_dictionary = 0;
+  std::uint64_t compression_dictionaries =
+      0;  // how syncs and large writes are issued: "io_uring", "posix", "memory"
   // Segments added since open, and how many of them were spares prepared ahead
   // (Options::prepare_spare_segment); a spare that failed to be made leaves its roll to create
   // the files.
@@ -94,6 +99,15 @@ class Store : public Recorder {
   // fdatasync's error if it fails (the store is then poisoned). Closing does the same but cannot
   // report a failure: call Sync() first to learn of one.
   virtual Status Sync() = 0;
+
+  // Trains a zstd compression dictionary of at most `max_bytes` on the data of the latest events
+  // (about 100 times `max_bytes` of it, or all there is), writes it durably beside the segments
+  // (docs/format.md, "Compression dictionary") and returns its id. From then on, while
+  // Options::compression is kZstd, new writes compress with it (this open and later ones):
+  // small events shrink by what they share with each other. Events written before keep what they
+  // were written with. InvalidArgument when the store holds too little to train on (zstd wants
+  // thousands of events); NotSupported when the store is read-only.
+  virtual Result<std::uint32_t> TrainCompressionDictionary(std::size_t max_bytes = 110 << 10) = 0;
 
  protected:
   Store() = default;
