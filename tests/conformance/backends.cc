@@ -8,6 +8,16 @@
 #include "es/store.h"
 #include "tests/conformance/fixture.h"
 
+#ifdef ES_WITH_POSTGRES
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+
+#include "adapters/postgres/testing/throwaway_cluster.h"
+#include "es/postgres.h"
+#endif
+
 namespace es::conformance {
 namespace {
 
@@ -68,6 +78,58 @@ class EngineFixture final : public Fixture {
   std::unique_ptr<Store> store_;
 };
 
+#ifdef ES_WITH_POSTGRES
+using postgres::testing::ThrowawayCluster;
+
+// A schema of its own on the process's throwaway cluster, dropped after the case, so cases start
+// empty and independent. With `reopen`, Restart() closes the recorder (its pool and its listener)
+// and opens a new one on the same tables.
+class PostgresFixture final : public Fixture {
+ public:
+  explicit PostgresFixture(bool reopen) : reopen_(reopen) {
+    Result<ThrowawayCluster*> cluster = ThrowawayCluster::Shared();
+    REQUIRE_MESSAGE(cluster.ok(), cluster.status().ToString());
+    cluster_ = *cluster;
+    static std::atomic<int> fixtures{0};
+    schema_ = "es_conformance_" + std::to_string(getpid()) + "_" + std::to_string(++fixtures);
+    Open();
+  }
+  ~PostgresFixture() override {
+    recorder_.reset();
+    cluster_->Execute("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE").IgnoreError();
+  }
+
+  Recorder& recorder() override { return *recorder_; }
+  void Restart() override {
+    if (!reopen_) return;
+    recorder_.reset();
+    Open();
+  }
+
+ private:
+  void Open() {
+    auto recorder = OpenPostgresRecorder(cluster_->Options(schema_));
+    REQUIRE_MESSAGE(recorder.ok(), recorder.status().ToString());
+    recorder_ = std::move(recorder).value();
+  }
+
+  const bool reopen_;
+  ThrowawayCluster* cluster_ = nullptr;
+  std::string schema_;
+  std::unique_ptr<Recorder> recorder_;
+};
+
+// True when the PostgreSQL backends run: the server binaries are there, or ES_REQUIRE_POSTGRES=1
+// (then a cluster that cannot start fails every PostgreSQL case instead of skipping them).
+bool PostgresAvailable() {
+  Result<ThrowawayCluster*> cluster = ThrowawayCluster::Shared();
+  if (cluster.ok() || ThrowawayCluster::RequiredByEnvironment()) return true;
+  std::cerr << "skipping the PostgreSQL backends: " << cluster.status().ToString()
+            << " (set ES_REQUIRE_POSTGRES=1 to fail instead)\n";
+  return false;
+}
+#endif
+
 template <typename... Args>
 std::function<std::unique_ptr<Fixture>()> Engine(Args... args) {
   return [=]() -> std::unique_ptr<Fixture> { return std::make_unique<EngineFixture>(args...); };
@@ -77,12 +139,26 @@ std::function<std::unique_ptr<Fixture>()> Engine(Args... args) {
 
 const std::vector<Backend>& Backends() {
   using Storage = EngineFixture::Storage;
-  static const std::vector<Backend> backends = {
-      {"memory", []() -> std::unique_ptr<Fixture> { return std::make_unique<InMemoryFixture>(); }},
-      {"engine", Engine(Storage::kMemory, false, Durability::kNone)},
-      {"engine-reopen", Engine(Storage::kMemory, true, Durability::kNone)},
-      {"engine-posix-sync-reopen", Engine(Storage::kPosix, true, Durability::kSync)},
-  };
+  static const std::vector<Backend> backends = [] {
+    std::vector<Backend> list = {
+        {"memory",
+         []() -> std::unique_ptr<Fixture> { return std::make_unique<InMemoryFixture>(); }},
+        {"engine", Engine(Storage::kMemory, false, Durability::kNone)},
+        {"engine-reopen", Engine(Storage::kMemory, true, Durability::kNone)},
+        {"engine-posix-sync-reopen", Engine(Storage::kPosix, true, Durability::kSync)},
+    };
+#ifdef ES_WITH_POSTGRES
+    if (PostgresAvailable()) {
+      for (bool reopen : {false, true}) {
+        list.push_back(
+            {reopen ? "postgres-reopen" : "postgres", [reopen]() -> std::unique_ptr<Fixture> {
+               return std::make_unique<PostgresFixture>(reopen);
+             }});
+      }
+    }
+#endif
+    return list;
+  }();
   return backends;
 }
 
