@@ -1,5 +1,6 @@
 // The conformance suite's performance cases (reference §5.2 and §5.5, `test_performance`) on
-// every recorder built, side by side in one run: 100 single-event inserts after 10 warm-up
+// every recorder built (PostgreSQL on a throwaway cluster started for the run), side by side in
+// one run: 100 single-event inserts after 10 warm-up
 // inserts (application recorder), and 100 inserts of one event with a tracking record (process
 // recorder). Each case runs `--rounds` times on a fresh recorder; the median round is reported.
 //
@@ -12,6 +13,12 @@
 
 #ifdef ES_WITH_SQLITE
 #include <es/sqlite.h>
+#endif
+
+#ifdef ES_WITH_POSTGRES
+#include <es/postgres.h>
+
+#include "adapters/postgres/testing/throwaway_cluster.h"
 #endif
 
 #include <cstdio>
@@ -96,6 +103,23 @@ std::function<std::unique_ptr<FreshRecorder>()> Sqlite(es::Durability durability
 }
 #endif
 
+#ifdef ES_WITH_POSTGRES
+// A schema of its own on a throwaway cluster started once for the run (fsync on).
+class PostgresRecorder final : public FreshRecorder {
+ public:
+  explicit PostgresRecorder(es::postgres::testing::ThrowawayCluster& cluster) : schema_(cluster) {
+    auto opened = es::OpenPostgresRecorder(schema_.Options());
+    Check(opened.status(), "open the PostgreSQL recorder");
+    recorder_ = std::move(opened).value();
+  }
+  es::Recorder& recorder() override { return *recorder_; }
+
+ private:
+  es::postgres::testing::ThrowawaySchema schema_;  // dropped after the recorder below closes
+  std::unique_ptr<es::Recorder> recorder_;
+};
+#endif
+
 std::vector<RecorderKind> Kinds() {
   std::vector<RecorderKind> kinds = {
       {"memory", [] { return std::make_unique<MemoryRecorder>(); }},
@@ -105,6 +129,16 @@ std::vector<RecorderKind> Kinds() {
 #ifdef ES_WITH_SQLITE
   kinds.push_back({"sqlite-sync", Sqlite(es::Durability::kSync)});
   kinds.push_back({"sqlite-none", Sqlite(es::Durability::kNone)});
+#endif
+#ifdef ES_WITH_POSTGRES
+  if (auto cluster = es::postgres::testing::ThrowawayCluster::Shared(); cluster.ok()) {
+    kinds.push_back({"postgres", [cluster = *cluster] {
+                       return std::make_unique<PostgresRecorder>(*cluster);
+                     }});
+  } else {
+    std::fprintf(stderr, "recorder_bench: no PostgreSQL: %s\n",
+                 cluster.status().ToString().c_str());
+  }
 #endif
   return kinds;
 }

@@ -7,12 +7,17 @@
 // and end; then the store's own summary. It first measures this machine's fdatasync latency, so
 // that durable figures can be read against the physical limit of the same run.
 //
-//   speedrun [--mode dcb|agg] [--store DIR|sqlite:PATH|memory] [--seconds S]
-//            [--durability sync|buffered|none] [--preload EVENTS] [--courses N] [--json]
+//   speedrun [--mode dcb|agg] [--store DIR|sqlite:PATH|postgresql://...|postgres|memory]
+//            [--seconds S] [--durability sync|buffered|none] [--preload EVENTS] [--courses N]
+//            [--json]
 //
 // --store: a store directory (created if missing, kept afterwards), "sqlite:PATH" for the SQLite
-// recorder on the database file PATH (kept afterwards), or "memory" for the in-memory reference
-// recorder; the default is a fresh engine store in a temporary directory, removed at the end.
+// recorder on the database file PATH (kept afterwards), a postgresql:// URI for the PostgreSQL
+// recorder on that server, "postgres" for it on a throwaway PostgreSQL cluster started for the run
+// (initdb in a temporary directory, fsync on, removed at the end), or "memory" for the in-memory
+// reference recorder; the default is a fresh engine store in a temporary directory, removed at
+// the end. --durability applies to the engine and SQLite; PostgreSQL commits as its server is
+// configured (synchronous_commit on: every commit flushed).
 // --preload grows the store first with the events of whole iterations, appended in bulk without
 // conditions (durability none), so that a run can start on a large store.
 #include <es/recorder.h>
@@ -23,6 +28,12 @@
 #ifdef ES_WITH_SQLITE
 #include <es/sqlite.h>
 #include <sqlite3.h>
+#endif
+
+#ifdef ES_WITH_POSTGRES
+#include <es/postgres.h>
+
+#include "adapters/postgres/testing/throwaway_cluster.h"
 #endif
 
 #include "bench/bench_util.h"
@@ -54,8 +65,8 @@ struct Config {
 
 [[noreturn]] void Usage(const char* problem) {
   std::fprintf(stderr,
-               "speedrun: %s\nusage: speedrun [--mode dcb|agg] [--store DIR|sqlite:PATH|memory] "
-               "[--seconds S] "
+               "speedrun: %s\nusage: speedrun [--mode dcb|agg] "
+               "[--store DIR|sqlite:PATH|postgresql://...|postgres|memory] [--seconds S] "
                "[--durability sync|buffered|none] [--preload EVENTS] [--courses N] [--json]\n",
                problem);
   std::exit(2);
@@ -202,6 +213,8 @@ int main(int argc, char** argv) {
   const Config config = ParseArgs(argc, argv);
   const bool in_memory = config.store == "memory";
   const bool sqlite = config.store.starts_with("sqlite:");
+  const bool postgres = config.store == "postgres" || config.store.starts_with("postgresql://") ||
+                        config.store.starts_with("postgres://");
   const bool temporary = config.store.empty();
   const std::string dir = temporary ? ScratchDir("", "es-speedrun") : config.store;
 
@@ -225,6 +238,26 @@ int main(int argc, char** argv) {
 #else
     Usage("this speedrun was built without the SQLite recorder");
 #endif
+  } else if (postgres) {
+#ifdef ES_WITH_POSTGRES
+    es::PostgresOptions options;
+    if (config.store == "postgres") {
+      auto cluster = es::postgres::testing::ThrowawayCluster::Shared();
+      Check(cluster.status(), "start a throwaway PostgreSQL cluster");
+      options = (*cluster)->Options("speedrun");
+    } else {
+      auto parsed = es::PostgresOptionsFromUri(config.store);
+      Check(parsed.status(), "--store");
+      options = *parsed;
+    }
+    auto opened = es::OpenPostgresRecorder(options);
+    Check(opened.status(), ("open " + config.store).c_str());
+    recorder = std::move(opened).value();
+    backend = "PostgreSQL recorder on " + options.host + ":" + std::to_string(options.port) +
+              (config.store == "postgres" ? " (throwaway cluster, fsync on)" : "");
+#else
+    Usage("this speedrun was built without the PostgreSQL recorder");
+#endif
   } else {
     es::Options options;
     options.durability = DurabilityOf(config.durability);
@@ -236,8 +269,9 @@ int main(int argc, char** argv) {
   }
   // Beside the store, on its file system: a store directory holds only the store's own files.
   const std::string probe_dir =
-      in_memory ? std::filesystem::temp_directory_path().string()
-                : std::filesystem::absolute(sqlite ? dir.substr(7) : dir).parent_path().string();
+      in_memory || postgres
+          ? std::filesystem::temp_directory_path().string()
+          : std::filesystem::absolute(sqlite ? dir.substr(7) : dir).parent_path().string();
   const double fdatasync_us = MeasureFdatasync(probe_dir);
 
   std::unique_ptr<Enrolment> enrolment;
@@ -264,7 +298,9 @@ int main(int argc, char** argv) {
               config.mode == "dcb" ? "DcbEnrolment" : "AggregateEnrolment");
   std::printf("    backend: %s\n", backend.c_str());
   if (!in_memory) std::printf("    store: %s%s\n", dir.c_str(), temporary ? " (temporary)" : "");
-  std::printf("    durability: %s\n", in_memory ? "n/a (memory)" : config.durability.c_str());
+  std::printf("    durability: %s\n", in_memory  ? "n/a (memory)"
+                                      : postgres ? "the server's (synchronous_commit)"
+                                                 : config.durability.c_str());
   std::printf("    fdatasync latency here: %.0f us (median of 100 8 KiB writes)\n\n", fdatasync_us);
   const std::int64_t events_at_start = EventCount(*recorder);
   std::printf("Events in store at start:  %s events\n\n", Thousands(events_at_start).c_str());
@@ -361,7 +397,11 @@ int main(int argc, char** argv) {
         "\"fdatasync_us\":%.1f,\"events_at_start\":%lld,\"events_at_end\":%lld,"
         "\"iterations\":%lld,\"ops\":%lld,\"seconds\":%.3f,\"us_per_op\":%.2f,"
         "\"us_per_op_median_second\":%.2f}\n",
-        config.mode.c_str(), in_memory ? "memory" : (sqlite ? "sqlite" : "engine"),
+        config.mode.c_str(),
+        in_memory  ? "memory"
+        : sqlite   ? "sqlite"
+        : postgres ? "postgres"
+                   : "engine",
         in_memory ? "n/a" : config.durability.c_str(), n, fdatasync_us,
         static_cast<long long>(events_at_start), static_cast<long long>(events_at_end),
         static_cast<long long>(iterations), static_cast<long long>(ops), elapsed,

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#ifdef ES_WITH_POSTGRES
+#include "adapters/postgres/testing/throwaway_cluster.h"
+#endif
 #include "engine/testing/test_dir.h"
 #include "tools/common/event_json.h"
 #include "tools/common/store_name.h"
@@ -203,7 +206,7 @@ TEST_CASE("esdump export, then esload into an empty store, exports the same") {
 }
 
 TEST_CASE("stores are named by directory or URI; export -> load moves a store to SQLite") {
-  CHECK(OpenStoreNamed("postgres://nowhere/db", false).status().IsInvalidArgument());
+  CHECK(OpenStoreNamed("mysql://nowhere/db", false).status().IsInvalidArgument());
 #ifdef ES_WITH_SQLITE
   testing::TempDir dir;
   const std::string uri = "sqlite:" + dir.path() + "/events.sqlite";
@@ -239,6 +242,41 @@ TEST_CASE("stores are named by directory or URI; export -> load moves a store to
   MESSAGE("built without the SQLite recorder: only the unknown URI is checked");
 #endif
 }
+
+#ifdef ES_WITH_POSTGRES
+TEST_CASE("export -> load moves a store to PostgreSQL, named by its URI") {
+  auto cluster = postgres::testing::ThrowawayCluster::Shared();
+  if (!cluster.ok()) {
+    CHECK_FALSE(postgres::testing::ThrowawayCluster::RequiredByEnvironment());
+    MESSAGE("PostgreSQL skipped: " << cluster.status().ToString());
+    return;
+  }
+  postgres::testing::ThrowawaySchema schema(**cluster);
+  const std::string uri = "postgresql://postgres@127.0.0.1:" + std::to_string((*cluster)->port()) +
+                          "/postgres?schema=" + schema.name();
+  CHECK_FALSE(OpenStoreNamed(uri, true).ok());  // read-only creates no tables
+
+  MemStore m;
+  Fill(*m.Open());
+  std::ostringstream exported;
+  REQUIRE(DumpExport(*m.Open(true), exported).ok());
+  {
+    auto target = OpenStoreNamed(uri, false);
+    REQUIRE_MESSAGE(target.ok(), target.status().ToString());
+    CHECK(target->backend == "postgres");
+    std::istringstream in(exported.str());
+    std::ostringstream out, errors;
+    LoadSummary summary;
+    REQUIRE(LoadLines(*target->recorder, in, {}, out, errors, &summary).ok());
+    CHECK(errors.str().empty());
+  }
+  auto copy = OpenStoreNamed(uri, true);
+  REQUIRE_MESSAGE(copy.ok(), copy.status().ToString());
+  std::ostringstream again;
+  REQUIRE(DumpExport(*copy->recorder, again).ok());
+  CHECK(again.str() == exported.str());
+}
+#endif
 
 TEST_CASE("esload: requests with conditions, results, bad lines") {
   MemStore m;

@@ -5,17 +5,25 @@
 #include <cstdlib>
 
 namespace es {
-namespace {
-
-std::string Lower(std::string_view text) {
+std::string LowerAscii(std::string_view text) {
   std::string lower(text);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return lower;
 }
 
-}  // namespace
+std::optional<bool> ParseBoolean(std::string_view text) {
+  const std::string lower = LowerAscii(text);
+  for (const char* yes : {"y", "yes", "t", "true", "on", "1"}) {
+    if (lower == yes) return true;
+  }
+  for (const char* no : {"n", "no", "f", "false", "off", "0"}) {
+    if (lower == no) return false;
+  }
+  return std::nullopt;
+}
 
-EnvironmentReader::EnvironmentReader(std::string_view application_name) {
+EnvironmentReader::EnvironmentReader(std::string_view application_name, EnvironmentLookup lookup)
+    : lookup_(std::move(lookup)) {
   if (application_name.empty()) return;
   for (char c : application_name) {
     prefix_ += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -23,31 +31,29 @@ EnvironmentReader::EnvironmentReader(std::string_view application_name) {
   prefix_ += '_';
 }
 
+std::optional<std::string> EnvironmentReader::Lookup(const std::string& name) const {
+  if (lookup_) return lookup_(name);
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
 std::optional<std::string> EnvironmentReader::Get(std::string_view name) const {
   if (!prefix_.empty()) {
-    if (const char* value = std::getenv((prefix_ + std::string(name)).c_str())) return value;
+    if (auto value = Lookup(prefix_ + std::string(name))) return value;
   }
-  if (const char* value = std::getenv(std::string(name).c_str())) return value;
-  return std::nullopt;
+  return Lookup(std::string(name));
 }
 
 std::string EnvironmentReader::SourceOf(std::string_view name) const {
-  if (!prefix_.empty() && std::getenv((prefix_ + std::string(name)).c_str()) != nullptr) {
-    return prefix_ + std::string(name);
-  }
+  if (!prefix_.empty() && Lookup(prefix_ + std::string(name))) return prefix_ + std::string(name);
   return std::string(name);
 }
 
 Result<std::optional<bool>> EnvironmentReader::GetBool(std::string_view name) const {
   std::optional<std::string> value = Get(name);
   if (!value) return std::optional<bool>();
-  const std::string lower = Lower(*value);
-  for (const char* yes : {"y", "yes", "t", "true", "on", "1"}) {
-    if (lower == yes) return std::optional<bool>(true);
-  }
-  for (const char* no : {"n", "no", "f", "false", "off", "0"}) {
-    if (lower == no) return std::optional<bool>(false);
-  }
+  if (std::optional<bool> parsed = ParseBoolean(*value)) return parsed;
   return Status::InvalidArgument(SourceOf(name) + " must be a boolean (y/n, yes/no, true/false, " +
                                  "on/off, 1/0), not '" + *value + "'");
 }

@@ -5,6 +5,7 @@
 #define ES_API_SRC_ENVIRONMENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,9 +14,18 @@
 
 namespace es {
 
+// Reads one environment variable; null when it is not set. Tests substitute their own.
+using EnvironmentLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// y/yes/t/true/on/1 -> true, n/no/f/false/off/0 -> false (any case); null for anything else.
+std::optional<bool> ParseBoolean(std::string_view text);
+
+std::string LowerAscii(std::string_view text);
+
 class EnvironmentReader {
  public:
-  explicit EnvironmentReader(std::string_view application_name);
+  // `lookup` null: the process environment (getenv).
+  explicit EnvironmentReader(std::string_view application_name, EnvironmentLookup lookup = nullptr);
 
   // The value of `name` (per application first), or null when neither variable is set.
   std::optional<std::string> Get(std::string_view name) const;
@@ -28,7 +38,11 @@ class EnvironmentReader {
   std::string SourceOf(std::string_view name) const;
 
  private:
+  // The variable `name` itself.
+  std::optional<std::string> Lookup(const std::string& name) const;
+
   std::string prefix_;  // "<APPLICATION_NAME>_", or empty
+  EnvironmentLookup lookup_;
 };
 
 }  // namespace es

@@ -1,15 +1,18 @@
 // Several processes joining students to courses in one shared store, each through its own
 // recorder, as separate application processes would: the rules of the course-subscriptions
 // challenge must hold across processes, and positions must stay gap-free. Run on every recorder
-// that can be shared between processes (SQLite files; the embedded engine is one writer process
-// by design).
+// that can be shared between processes (SQLite files, PostgreSQL; the embedded engine is one
+// writer process by design).
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +23,11 @@
 
 #ifdef ES_WITH_SQLITE
 #include "es/sqlite.h"
+#endif
+
+#ifdef ES_WITH_POSTGRES
+#include "adapters/postgres/testing/throwaway_cluster.h"
+#include "es/postgres.h"
 #endif
 
 namespace coursebooking {
@@ -93,6 +101,8 @@ void CheckSharedStore(const SharedStore& store, bool dcb) {
 
   int pipe_fds[2];
   REQUIRE(pipe(pipe_fds) == 0);
+  std::cout.flush();  // a child must not inherit, and then write, the parent's pending output
+  std::fflush(nullptr);
   std::vector<pid_t> children;
   for (int p = 0; p < kProcesses; ++p) {
     const pid_t pid = fork();
@@ -156,6 +166,17 @@ TEST_CASE("enrolment: processes sharing a store never break a limit") {
                       options.lock_timeout = std::chrono::seconds(30);
                       return es::OpenSqliteRecorder(options);
                     }});
+#endif
+#ifdef ES_WITH_POSTGRES
+  std::optional<es::postgres::testing::ThrowawaySchema> schema;
+  if (auto cluster = es::postgres::testing::ThrowawayCluster::Shared(); cluster.ok()) {
+    schema.emplace(**cluster);
+    stores.push_back(
+        {"postgres", [options = schema->Options()] { return es::OpenPostgresRecorder(options); }});
+  } else {
+    CHECK_FALSE(es::postgres::testing::ThrowawayCluster::RequiredByEnvironment());
+    MESSAGE("PostgreSQL skipped: " << cluster.status().ToString());
+  }
 #endif
   if (stores.empty()) MESSAGE("no recorder that processes can share is built");
   for (const SharedStore& store : stores) {

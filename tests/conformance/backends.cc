@@ -12,6 +12,13 @@
 #include "es/sqlite.h"
 #endif
 
+#ifdef ES_WITH_POSTGRES
+#include <iostream>
+
+#include "adapters/postgres/testing/throwaway_cluster.h"
+#include "es/postgres.h"
+#endif
+
 namespace es::conformance {
 namespace {
 
@@ -109,20 +116,58 @@ std::function<std::unique_ptr<Fixture>()> Sqlite(Storage storage, bool reopen) {
 }
 #endif
 
+#ifdef ES_WITH_POSTGRES
+using postgres::testing::ThrowawayCluster;
+using postgres::testing::ThrowawaySchema;
+
+// A schema of its own on the process's throwaway cluster, so that cases start empty. With
+// `reopen`, Restart() closes the recorder (its pool and its listener) and opens a new one on the
+// same tables.
+std::function<std::unique_ptr<Fixture>()> Postgres(bool reopen) {
+  return [=]() -> std::unique_ptr<Fixture> {
+    Result<ThrowawayCluster*> cluster = ThrowawayCluster::Shared();
+    REQUIRE_MESSAGE(cluster.ok(), cluster.status().ToString());
+    auto schema = std::make_shared<ThrowawaySchema>(**cluster);
+    return std::make_unique<OpeningFixture>(
+        schema, [options = schema->Options()] { return OpenPostgresRecorder(options); }, reopen);
+  };
+}
+
+// True when the PostgreSQL backends run: the server binaries are there, or ES_REQUIRE_POSTGRES=1
+// (then a cluster that cannot start fails every PostgreSQL case instead of skipping them).
+bool PostgresAvailable() {
+  Result<ThrowawayCluster*> cluster = ThrowawayCluster::Shared();
+  if (cluster.ok() || ThrowawayCluster::RequiredByEnvironment()) return true;
+  std::cerr << "skipping the PostgreSQL backends: " << cluster.status().ToString()
+            << " (set ES_REQUIRE_POSTGRES=1 to fail instead)\n";
+  return false;
+}
+#endif
+
 }  // namespace
 
 const std::vector<Backend>& Backends() {
-  static const std::vector<Backend> backends = {
-      {"memory", InMemory},
-      {"engine", Engine(Storage::kMemory, false, WithDurability(Durability::kNone))},
-      {"engine-reopen", Engine(Storage::kMemory, true, WithDurability(Durability::kNone))},
-      {"engine-posix-sync-reopen", Engine(Storage::kFile, true, WithDurability(Durability::kSync))},
-      {"engine-zstd-reopen", Engine(Storage::kMemory, true, Compressed())},
+  static const std::vector<Backend> backends = [] {
+    std::vector<Backend> list = {
+        {"memory", InMemory},
+        {"engine", Engine(Storage::kMemory, false, WithDurability(Durability::kNone))},
+        {"engine-reopen", Engine(Storage::kMemory, true, WithDurability(Durability::kNone))},
+        {"engine-posix-sync-reopen",
+         Engine(Storage::kFile, true, WithDurability(Durability::kSync))},
+        {"engine-zstd-reopen", Engine(Storage::kMemory, true, Compressed())},
 #ifdef ES_WITH_SQLITE
-      {"sqlite-memory", Sqlite(Storage::kMemory, false)},
-      {"sqlite-file-reopen", Sqlite(Storage::kFile, true)},
+        {"sqlite-memory", Sqlite(Storage::kMemory, false)},
+        {"sqlite-file-reopen", Sqlite(Storage::kFile, true)},
 #endif
-  };
+    };
+#ifdef ES_WITH_POSTGRES
+    if (PostgresAvailable()) {
+      list.push_back({"postgres", Postgres(false)});
+      list.push_back({"postgres-reopen", Postgres(true)});
+    }
+#endif
+    return list;
+  }();
   return backends;
 }
 

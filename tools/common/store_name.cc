@@ -7,6 +7,10 @@
 #include <es/sqlite.h>
 #endif
 
+#ifdef ES_WITH_POSTGRES
+#include <es/postgres.h>
+#endif
+
 namespace es::tools {
 
 Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only) {
@@ -21,19 +25,32 @@ Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only) {
     }
     options.create_table = !read_only;
     ES_ASSIGN_OR_RETURN(opened.recorder, OpenSqliteRecorder(options));
+    opened.backend = "sqlite";
     return opened;
 #else
     return Status::InvalidArgument("this build has no SQLite recorder: " + std::string(name));
 #endif
   }
+  if (name.starts_with("postgresql://") || name.starts_with("postgres://")) {
+#ifdef ES_WITH_POSTGRES
+    ES_ASSIGN_OR_RETURN(PostgresOptions options, PostgresOptionsFromUri(name));
+    options.create_table = !read_only;
+    ES_ASSIGN_OR_RETURN(opened.recorder, OpenPostgresRecorder(options));
+    opened.backend = "postgres";
+    return opened;
+#else
+    return Status::InvalidArgument("this build has no PostgreSQL recorder: " + std::string(name));
+#endif
+  }
   if (name.find("://") != std::string_view::npos) {
-    return Status::InvalidArgument("unknown store URI (a directory, or sqlite:PATH): " +
-                                   std::string(name));
+    return Status::InvalidArgument(
+        "unknown store URI (a directory, sqlite:PATH or postgresql://...): " + std::string(name));
   }
   Options options;
   options.read_only = read_only;
   ES_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options, name));
   opened.engine = store.get();
+  opened.backend = "engine";
   opened.recorder = std::move(store);
   return opened;
 }

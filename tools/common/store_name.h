@@ -1,5 +1,5 @@
 // What a STORE argument of esdump and esload names (design.md §8): an engine store directory, or
-// the URI of another recorder ("sqlite:PATH").
+// the URI of another recorder ("sqlite:PATH", "postgresql://user:password@host:port/db?...").
 #ifndef ES_TOOLS_COMMON_STORE_NAME_H_
 #define ES_TOOLS_COMMON_STORE_NAME_H_
 
@@ -7,6 +7,7 @@
 #include <es/store.h>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace es::tools {
@@ -14,10 +15,12 @@ namespace es::tools {
 struct OpenedStore {
   std::unique_ptr<Recorder> recorder;
   Store* engine = nullptr;  // the same object when `name` was an engine store directory
+  std::string backend;      // "engine", "sqlite" or "postgres"
 };
 
 // Opens the store `name` names. With `read_only` (esdump), an engine store is opened read-only
-// (Options::read_only) and a SQLite database must already hold the tables (nothing is created);
+// (Options::read_only) and a SQLite database or PostgreSQL schema must already hold the tables
+// (nothing is created);
 // otherwise (esload) the store or database is created when missing. InvalidArgument for a URI of
 // a recorder this build lacks.
 Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only);

@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
       "--pretty. Exit status: 0 done, 1 verify found problems, 2 bad usage, 3 store error."};
   std::string store_dir;
   bool pretty = false;
-  app.add_option("STORE", store_dir, "the store directory, or sqlite:PATH")->required();
+  app.add_option("STORE", store_dir, "the store directory, sqlite:PATH or postgresql://...")
+      ->required();
   app.add_flag("--pretty", pretty, "readable tables instead of JSON lines");
 
   CLI::App* info = app.add_subcommand(
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? 0 : kUsage;
   }
 
-  const bool uri = store_dir.starts_with("sqlite:");
+  const bool uri = store_dir.starts_with("sqlite:") || store_dir.find("://") != std::string::npos;
   if (verify->parsed()) {
     if (uri) {
       return Fail(es::Status::InvalidArgument("verify checks engine store directories only, not " +
@@ -89,9 +90,9 @@ int main(int argc, char** argv) {
   es::Recorder& recorder = *store->recorder;
   es::Status done;
   if (info->parsed()) {
-    done = store->engine != nullptr
-               ? es::tools::DumpInfo(*store->engine, std::cout, pretty)
-               : es::tools::DumpRecorderInfo(recorder, store_dir, "sqlite", std::cout, pretty);
+    done = store->engine != nullptr ? es::tools::DumpInfo(*store->engine, std::cout, pretty)
+                                    : es::tools::DumpRecorderInfo(
+                                          recorder, store_dir, store->backend, std::cout, pretty);
   } else if (read->parsed()) {
     es::Result<es::Query> query = es::tools::ParseQuery(query_text);
     if (!query.ok()) return Fail(query.status().WithContext("--query"));

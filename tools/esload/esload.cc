@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   std::string store_dir;
   std::string input = "-";
   es::tools::LoadOptions options;
-  app.add_option("STORE", store_dir, "the store directory, or sqlite:PATH")->required();
+  app.add_option("STORE", store_dir, "the store directory, sqlite:PATH or postgresql://...")
+      ->required();
   app.add_option("FILE", input, "JSON lines to load; - (the default) reads stdin");
   app.add_flag("--results", options.results,
                "print one result per line: {\"ok\":true,\"position\":N} or "

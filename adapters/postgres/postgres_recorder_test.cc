@@ -1,0 +1,435 @@
+// Tests of what only the PostgreSQL recorder has: option parsing, the connection pool, session
+// settings, several processes appending under conditions, notifications between recorders and a
+// server restart in the middle of a run. The conformance suite covers the recorder interfaces.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/postgres/src/pool.h"
+#include "adapters/postgres/testing/throwaway_cluster.h"
+#include "es/postgres.h"
+
+namespace es {
+namespace {
+
+using postgres::testing::ThrowawayCluster;
+using postgres::testing::ThrowawaySchema;
+using std::chrono::milliseconds;
+
+// The shared cluster, or null (with a message) when the server binaries are missing and
+// ES_REQUIRE_POSTGRES is not set; fails the test when the cluster must exist.
+ThrowawayCluster* ClusterOrSkip() {
+  Result<ThrowawayCluster*> cluster = ThrowawayCluster::Shared();
+  if (!cluster.ok() && cluster.status().IsNotFound() &&
+      !ThrowawayCluster::RequiredByEnvironment()) {
+    std::cerr << "skipping: " << cluster.status().ToString() << "\n";
+    return nullptr;
+  }
+  REQUIRE_MESSAGE(cluster.ok(), cluster.status().ToString());
+  return *cluster;
+}
+
+std::unique_ptr<Recorder> OpenOrFail(const PostgresOptions& options) {
+  auto recorder = OpenPostgresRecorder(options);
+  REQUIRE_MESSAGE(recorder.ok(), recorder.status().ToString());
+  return std::move(recorder).value();
+}
+
+Event Ev(std::string type, std::vector<std::string> tags) {
+  Event event;
+  event.type = std::move(type);
+  event.tags = std::move(tags);
+  return event;
+}
+
+std::vector<SequencedEvent> ReadAll(Recorder& recorder) {
+  auto all = recorder.Read(Query{});
+  REQUIRE_MESSAGE(all.ok(), all.status().ToString());
+  return all->events;
+}
+
+void CheckGapFree(const std::vector<SequencedEvent>& events) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    REQUIRE(events[i].position == static_cast<std::int64_t>(i) + 1);
+  }
+}
+
+// The tag value after "<prefix>:" on `event`, or empty.
+std::string TagValue(const Event& event, const std::string& prefix) {
+  for (const std::string& tag : event.tags) {
+    if (tag.starts_with(prefix + ":")) return tag.substr(prefix.size() + 1);
+  }
+  return {};
+}
+
+TEST_CASE("postgres: options from a URI") {
+  auto options = PostgresOptionsFromUri(
+      "postgresql://alice:s%40cret@db.example:6543/shop?schema=sales&table_prefix=orders"
+      "&create_table=no&pool_size=3&pool_max_overflow=0&pool_timeout=2.5&max_connection_age=60"
+      "&pre_ping=yes&lock_timeout=1&idle_in_transaction_session_timeout=0&connect_timeout=7");
+  REQUIRE_MESSAGE(options.ok(), options.status().ToString());
+  CHECK(options->user == "alice");
+  CHECK(options->password == "s@cret");
+  CHECK(options->host == "db.example");
+  CHECK(options->port == 6543);
+  CHECK(options->dbname == "shop");
+  CHECK(options->schema == "sales");
+  CHECK(options->table_prefix == "orders");
+  CHECK_FALSE(options->create_table);
+  CHECK(options->pool_size == 3);
+  CHECK(options->pool_max_overflow == 0);
+  CHECK(options->pool_timeout == milliseconds(2500));
+  CHECK(options->max_connection_age == std::chrono::seconds(60));
+  CHECK(options->pre_ping);
+  CHECK(options->lock_timeout == milliseconds(1000));
+  CHECK(options->idle_in_transaction_session_timeout == milliseconds(0));
+  CHECK(options->connect_timeout_s == 7);
+
+  auto minimal = PostgresOptionsFromUri("postgres://localhost/db");
+  REQUIRE(minimal.ok());
+  CHECK(minimal->host == "localhost");
+  CHECK(minimal->port == 5432);
+  CHECK(minimal->user.empty());
+  CHECK(minimal->create_table);
+
+  CHECK(PostgresOptionsFromUri("mysql://h/db").status().IsInvalidArgument());
+  CHECK(PostgresOptionsFromUri("postgresql://h/").status().IsInvalidArgument());
+  CHECK(PostgresOptionsFromUri("postgresql://h/db?colour=red").status().IsInvalidArgument());
+  CHECK(PostgresOptionsFromUri("postgresql://h/db?pre_ping=maybe").status().IsInvalidArgument());
+  CHECK(PostgresOptionsFromUri("postgresql://h:port/db").status().IsInvalidArgument());
+  CHECK(PostgresOptionsFromUri("postgresql://h/db%2").status().IsInvalidArgument());
+}
+
+TEST_CASE("postgres: options from the environment, with per-application prefixes") {
+  std::map<std::string, std::string> env = {
+      {"POSTGRES_DBNAME", "shared"},
+      {"POSTGRES_HOST", "db"},
+      {"POSTGRES_PORT", "5433"},
+      {"POSTGRES_USER", "es"},
+      {"POSTGRES_PASSWORD", "pw"},
+      {"POSTGRES_SCHEMA", "events"},
+      {"POSTGRES_MAX_OVERFLOW", "4"},
+      {"POSTGRES_POOL_MAX_OVERFLOW", "6"},
+      {"POSTGRES_LOCK_TIMEOUT", "0.25"},
+      {"POSTGRES_CONN_MAX_AGE", "30"},
+      {"POSTGRES_PRE_PING", "on"},
+      {"CREATE_TABLE", "false"},
+      {"BILLING_POSTGRES_DBNAME", "billing_db"},
+      {"BILLING_POSTGRES_POOL_SIZE", "9"},
+  };
+  auto lookup = [&env](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  auto plain = PostgresOptionsFromEnv({}, lookup);
+  REQUIRE_MESSAGE(plain.ok(), plain.status().ToString());
+  CHECK(plain->dbname == "shared");
+  CHECK(plain->host == "db");
+  CHECK(plain->port == 5433);
+  CHECK(plain->user == "es");
+  CHECK(plain->password == "pw");
+  CHECK(plain->schema == "events");
+  CHECK(plain->pool_max_overflow == 6);  // the code's name wins over the documented one
+  CHECK(plain->lock_timeout == milliseconds(250));
+  CHECK(plain->max_connection_age == std::chrono::seconds(30));
+  CHECK(plain->pre_ping);
+  CHECK_FALSE(plain->create_table);
+  CHECK(plain->table_prefix == "es");
+  CHECK(plain->pool_size == 5);
+
+  auto billing = PostgresOptionsFromEnv("Billing", lookup);
+  REQUIRE(billing.ok());
+  CHECK(billing->dbname == "billing_db");
+  CHECK(billing->pool_size == 9);
+  CHECK(billing->host == "db");  // no BILLING_ value: the shared one
+  CHECK(billing->table_prefix == "billing");
+
+  env["POSTGRES_POOL_SIZE"] = "many";
+  CHECK(PostgresOptionsFromEnv({}, lookup).status().IsInvalidArgument());
+  env.erase("POSTGRES_DBNAME");
+  CHECK(PostgresOptionsFromEnv({}, lookup).status().IsInvalidArgument());
+}
+
+TEST_CASE("postgres: bad options and an unreachable server") {
+  PostgresOptions options;
+  CHECK(OpenPostgresRecorder(options).status().IsInvalidArgument());  // no dbname
+  options.dbname = "db";
+  options.table_prefix = "bad-prefix";
+  CHECK(OpenPostgresRecorder(options).status().IsInvalidArgument());
+  options.table_prefix = "1st";
+  CHECK(OpenPostgresRecorder(options).status().IsInvalidArgument());
+  options.table_prefix = std::string(50, 'p');
+  CHECK(OpenPostgresRecorder(options).status().IsInvalidArgument());
+  options.table_prefix = "es";
+  options.schema = "a;drop";
+  CHECK(OpenPostgresRecorder(options).status().IsInvalidArgument());
+  options.schema = "";
+  options.host = "127.0.0.1";
+  options.port = 1;  // nothing listens there
+  CHECK(OpenPostgresRecorder(options).status().IsIOError());
+}
+
+TEST_CASE("postgres: the pool's size, overflow, timeout, age and replacement of dead connections") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  PostgresOptions options = cluster->Options();
+  options.pool_size = 1;
+  options.pool_max_overflow = 1;
+  options.pool_timeout = milliseconds(200);
+
+  SUBCASE("size + overflow connections, then Timeout; overflow closed when returned") {
+    postgres::Pool pool(options);
+    {
+      auto first = pool.Acquire();
+      auto second = pool.Acquire();
+      REQUIRE(first.ok());
+      REQUIRE(second.ok());
+      CHECK(pool.open_count() == 2);
+      const auto start = std::chrono::steady_clock::now();
+      auto third = pool.Acquire();
+      CHECK(third.status().IsTimeout());
+      CHECK(std::chrono::steady_clock::now() - start >= milliseconds(200));
+    }
+    CHECK(pool.open_count() == 1);
+    CHECK(pool.idle_count() == 1);
+  }
+
+  SUBCASE("a waiting caller gets the connection another returns") {
+    options.pool_max_overflow = 0;
+    options.pool_timeout = std::chrono::seconds(10);
+    postgres::Pool pool(options);
+    auto acquired = pool.Acquire();
+    REQUIRE(acquired.ok());
+    std::optional<postgres::PooledConnection> held(std::move(*acquired));
+    std::thread release([&] {
+      std::this_thread::sleep_for(milliseconds(100));
+      held.reset();
+    });
+    auto waited = pool.Acquire();
+    release.join();
+    CHECK(waited.ok());
+    CHECK(pool.open_count() == 1);
+  }
+
+  SUBCASE("connections older than max_connection_age are not reused") {
+    options.max_connection_age = std::chrono::seconds(0);
+    postgres::Pool pool(options);
+    { REQUIRE(pool.Acquire().ok()); }
+    CHECK(pool.idle_count() == 0);
+    CHECK(pool.open_count() == 0);
+  }
+
+  SUBCASE("a connection the server ended is replaced, with or without pre-ping") {
+    for (bool pre_ping : {false, true}) {
+      options.pre_ping = pre_ping;
+      postgres::Pool pool(options);
+      int old_pid = 0;
+      {
+        auto connection = pool.Acquire();
+        REQUIRE(connection.ok());
+        old_pid = PQbackendPID((**connection).raw());
+      }
+      REQUIRE(
+          cluster->Execute("SELECT pg_terminate_backend(" + std::to_string(old_pid) + ")").ok());
+      std::this_thread::sleep_for(milliseconds(100));
+      auto connection = pool.Acquire();
+      REQUIRE(connection.ok());
+      CHECK(PQbackendPID((**connection).raw()) != old_pid);
+      CHECK((**connection).Ping());
+    }
+  }
+}
+
+TEST_CASE("postgres: lock_timeout bounds the wait for the append lock") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  PostgresOptions options = schema.Options();
+  options.lock_timeout = milliseconds(100);
+  auto recorder = OpenOrFail(options);
+  // Another session holds the append lock (the head row) in an open transaction.
+  auto blocker = postgres::Connection::Open(options);
+  REQUIRE(blocker.ok());
+  REQUIRE((*blocker)
+              ->ExecuteScript("BEGIN; SELECT * FROM " + options.schema + ".es_head FOR UPDATE")
+              .ok());
+  std::vector<Event> events = {Ev("Blocked", {})};
+  auto written = recorder->Append(events, std::nullopt);
+  CHECK_MESSAGE(written.status().IsTimeout(), written.status().ToString());
+  REQUIRE((*blocker)->ExecuteScript("ROLLBACK").ok());
+  auto after = recorder->Append(events, std::nullopt);
+  CHECK(after.ok());
+  CHECK(*after == 1);
+}
+
+TEST_CASE("postgres: text PostgreSQL cannot store is InvalidArgument and writes nothing") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  auto recorder = OpenOrFail(schema.Options());
+  std::vector<Event> events = {Ev("Ok", {"fine"}), Ev("Bad", {std::string("nul\0tag", 7)})};
+  CHECK(recorder->Append(events, std::nullopt).status().IsInvalidArgument());
+  events = {Ev("Bad", {"\xff\xfe"})};
+  CHECK(recorder->Append(events, std::nullopt).status().IsInvalidArgument());
+  CHECK(ReadAll(*recorder).empty());
+}
+
+TEST_CASE("postgres: a subscription wakes on another recorder's append (LISTEN/NOTIFY)") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  auto reader = OpenOrFail(schema.Options());
+  auto writer = OpenOrFail(schema.Options());
+  auto subscription = reader->Subscribe(Query{}, std::nullopt);
+  REQUIRE(subscription.ok());
+  CHECK((*subscription)->Next(milliseconds(50)).status().IsTimeout());
+  // The append comes while Next waits, from a recorder in the same process but with its own
+  // connections: only the reader's listener can wake it.
+  std::chrono::steady_clock::time_point appended;
+  std::thread append([&] {
+    std::this_thread::sleep_for(milliseconds(100));
+    std::vector<Event> events = {Ev("Elsewhere", {})};
+    CHECK(writer->Append(events, std::nullopt).ok());
+    appended = std::chrono::steady_clock::now();
+  });
+  auto next = (*subscription)->Next(std::chrono::seconds(10));
+  const auto woken = std::chrono::steady_clock::now();
+  append.join();
+  REQUIRE_MESSAGE(next.ok(), next.status().ToString());
+  CHECK(next->position == 1);
+  // A notification, not the polling fallback (which would take up to kPollInterval, 200 ms).
+  CHECK(woken - appended < milliseconds(150));
+  // Tracking waits wake the same way.
+  std::thread track([&] {
+    std::this_thread::sleep_for(milliseconds(50));
+    writer->InsertTracking(Tracking{"downstream", 7}).IgnoreError();
+  });
+  CHECK(reader->Wait("downstream", 7, std::chrono::seconds(10)).ok());
+  track.join();
+}
+
+TEST_CASE("postgres: subscriptions keep waking after the LISTEN connection is killed") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  auto reader = OpenOrFail(schema.Options());
+  auto writer = OpenOrFail(schema.Options());
+  auto subscription = reader->Subscribe(Query{}, std::nullopt);
+  REQUIRE(subscription.ok());
+  // Both recorders' listeners: the writer's too, which changes nothing for the reader.
+  REQUIRE(cluster
+              ->Execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+              .ok());
+  for (int i = 1; i <= 3; ++i) {
+    // The append comes while Next waits: only a wake-up (re-LISTEN or polling) delivers it.
+    std::thread append([&] {
+      std::this_thread::sleep_for(milliseconds(100));
+      std::vector<Event> events = {Ev("AfterKill", {})};
+      CHECK(writer->Append(events, std::nullopt).ok());
+    });
+    auto next = (*subscription)->Next(std::chrono::seconds(10));
+    append.join();
+    REQUIRE_MESSAGE(next.ok(), next.status().ToString());
+    CHECK(next->position == i);
+  }
+}
+
+// Several processes booking courses under conditions: examples/coursebooking/multiprocess_test.cc
+// runs the enrolment example's processes on PostgreSQL (and every other shared store).
+
+// ---- A server restart in the middle of a run ----
+
+TEST_CASE("postgres: a server restart mid-run: calls recover or fail clearly, nothing twice") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  auto writer = OpenOrFail(schema.Options());
+  auto reader = OpenOrFail(schema.Options());
+  auto subscription = reader->Subscribe(Query{}, std::nullopt);
+  REQUIRE(subscription.ok());
+
+  constexpr int kWriters = 3;
+  std::atomic<bool> stop{false};
+  std::atomic<int> after_restart{0};
+  std::atomic<bool> restarted{false};
+  std::mutex mu;
+  std::set<std::string> acknowledged, unknown;
+  std::vector<std::string> unexpected;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWriters; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        const std::string id = std::to_string(t) + "-" + std::to_string(i);
+        std::vector<Event> events = {Ev("Written", {"id:" + id}), Ev("Second", {"id:" + id})};
+        // A stream version: a write applied twice would fail its second time (IntegrityError).
+        events[1].stream = StreamVersion{"writer-" + std::to_string(t), i};
+        Result<std::int64_t> written = writer->Append(events, std::nullopt);
+        std::lock_guard lock(mu);
+        if (written.ok()) {
+          acknowledged.insert(id);
+          if (restarted.load()) ++after_restart;
+        } else if (written.status().IsIOError()) {
+          unknown.insert(id);
+        } else {
+          unexpected.push_back(written.status().ToString());
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(milliseconds(300));
+  REQUIRE(cluster->Restart().ok());
+  restarted.store(true);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (after_restart.load() < 20 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  stop.store(true);
+  for (std::thread& thread : threads) thread.join();
+  CHECK(after_restart.load() >= 20);
+  CHECK_MESSAGE(unexpected.empty(), (unexpected.empty() ? "" : unexpected.front()));
+
+  const std::vector<SequencedEvent> events = ReadAll(*reader);
+  CheckGapFree(events);
+  std::map<std::string, int> seen;
+  for (const SequencedEvent& e : events) ++seen[e.event.type + " " + TagValue(e.event, "id")];
+  for (const auto& [key, count] : seen) CHECK_MESSAGE(count == 1, key);  // never applied twice
+  for (const std::string& id : acknowledged) {
+    CHECK(seen.count("Written " + id) == 1);  // never lost, never half
+    CHECK(seen.count("Second " + id) == 1);
+  }
+  for (const std::string& id : unknown) {
+    CHECK(seen.count("Written " + id) == seen.count("Second " + id));  // all or nothing
+  }
+
+  // The subscription (on the other recorder, whose LISTEN connection the restart dropped)
+  // delivers everything, the last event included.
+  std::int64_t last = 0;
+  while (last < events.back().position) {
+    auto next = (*subscription)->Next(std::chrono::seconds(10));
+    REQUIRE_MESSAGE(next.ok(), next.status().ToString());
+    CHECK(next->position == last + 1);
+    last = next->position;
+  }
+  std::vector<Event> one_more = {Ev("AfterRestart", {})};
+  REQUIRE(writer->Append(one_more, std::nullopt).ok());
+  auto next = (*subscription)->Next(std::chrono::seconds(10));
+  REQUIRE_MESSAGE(next.ok(), next.status().ToString());
+  CHECK(next->event.type == "AfterRestart");
+}
+
+}  // namespace
+}  // namespace es
