@@ -836,6 +836,8 @@ Result<std::optional<std::int64_t>> StoreImpl::Head() {
   return head > 0 ? std::optional<std::int64_t>(head) : std::nullopt;
 }
 
+Result<std::vector<Tracking>> StoreImpl::TrackingRecords() { return index_.TrackingMaxima(); }
+
 Result<std::optional<std::int64_t>> StoreImpl::MaxTrackingId(std::string_view application_name) {
   return index_.MaxTrackingId(application_name);
 }

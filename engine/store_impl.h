@@ -39,6 +39,7 @@ class StoreImpl final : public Store {
                                                  const SelectEventsOptions& options) override;
   Result<std::optional<std::int64_t>> Head() override;
   Result<std::optional<std::int64_t>> MaxTrackingId(std::string_view application_name) override;
+  Result<std::vector<Tracking>> TrackingRecords() override;
   StoreInfo Info() override;
   Status Sync() override;
   Result<std::uint32_t> TrainCompressionDictionary(std::size_t max_bytes) override;

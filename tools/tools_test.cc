@@ -82,10 +82,13 @@ std::vector<Event> Sample() {
   return events;
 }
 
+// The sample events, and the tracking records of two downstream applications.
 void Fill(Store& store) {
   for (const Event& event : Sample()) {
     REQUIRE(store.Append(std::span<const Event>(&event, 1), std::nullopt).ok());
   }
+  REQUIRE(store.InsertTracking(Tracking{"downstream", 4}).ok());
+  REQUIRE(store.InsertTracking(Tracking{"analytics", 2}).ok());
 }
 
 std::vector<Json> Lines(const std::string& text) {
@@ -197,12 +200,14 @@ TEST_CASE("esdump export, then esload into an empty store, exports the same") {
   std::ostringstream out, errors;
   LoadSummary summary;
   REQUIRE(LoadLines(*copy, in, {}, out, errors, &summary).ok());
-  CHECK(summary.appended == 25'004);
+  CHECK(summary.appended == 25'006);  // and the two tracking records
   CHECK(summary.events == 25'004);
   CHECK(errors.str().empty());
+  CHECK(summary.failed == 0);
   std::ostringstream again;
   REQUIRE(DumpExport(*copy, again).ok());
   CHECK(again.str() == exported.str());
+  CHECK(*copy->MaxTrackingId("downstream") == 4);
 }
 
 TEST_CASE("stores are named by directory or URI; export -> load moves a store to SQLite") {
@@ -277,6 +282,35 @@ TEST_CASE("export -> load moves a store to PostgreSQL, named by its URI") {
   CHECK(again.str() == exported.str());
 }
 #endif
+
+TEST_CASE("esload: tracking records, alone or with a request's events") {
+  MemStore m;
+  auto store = m.Open();
+  const std::string input =
+      R"({"tracking":{"application":"up","notification_id":5}})"
+      "\n"
+      R"({"events":[{"type":"A"}],"tracking":{"application":"up","notification_id":6}})"
+      "\n"
+      R"({"events":[{"type":"B"}],"tracking":{"application":"up","notification_id":6}})"
+      "\n"
+      R"({"tracking":{"application":"up"}})"
+      "\n"
+      R"({"tracking":{"application":"up","notification_id":7,"extra":1}})"
+      "\n";
+  std::istringstream in(input);
+  std::ostringstream out, errors;
+  LoadSummary summary;
+  REQUIRE(LoadLines(*store, in, {.results = true}, out, errors, &summary).ok());
+  std::vector<Json> results = Lines(out.str());
+  REQUIRE(results.size() == 5);
+  CHECK(results[0] == Json::parse(R"({"ok":true,"position":null})"));
+  CHECK(results[1] == Json::parse(R"({"ok":true,"position":1})"));
+  CHECK(results[2]["error"] == "integrity_error");  // 6 is taken: its event is not written
+  CHECK(results[3]["error"] == "invalid_line");
+  CHECK(results[4]["error"] == "invalid_line");
+  CHECK(*store->Head() == 1);
+  CHECK(*store->MaxTrackingId("up") == 6);
+}
 
 TEST_CASE("esload: requests with conditions, results, bad lines") {
   MemStore m;

@@ -227,6 +227,19 @@ class SqliteRecorder final : public Recorder {
     return MaxTrackingIdOn(*lease.connection, application_name);
   }
 
+  Result<std::vector<Tracking>> TrackingRecords() override {
+    Lease lease = Reader();
+    ES_ASSIGN_OR_RETURN(SqliteStatement statement,
+                        lease.connection->Prepare("SELECT application_name, notification_id FROM " +
+                                                  tables_.tracking + " ORDER BY application_name"));
+    std::vector<Tracking> records;
+    while (true) {
+      ES_ASSIGN_OR_RETURN(bool row, statement.Step());
+      if (!row) return records;
+      records.push_back(Tracking{std::string(statement.ColumnBytes(0)), statement.ColumnInt64(1)});
+    }
+  }
+
  private:
   // A connection for one operation, held with whatever lock guards it; a pooled read connection
   // goes back to the pool when the lease ends.

@@ -85,6 +85,13 @@ class InMemoryRecorder final : public Recorder {
     return HeadLocked();
   }
 
+  Result<std::vector<Tracking>> TrackingRecords() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Tracking> records;
+    for (const auto& [name, id] : max_tracking_ids_) records.push_back(Tracking{name, id});
+    return records;
+  }
+
   Result<std::optional<std::int64_t>> MaxTrackingId(std::string_view application_name) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = max_tracking_ids_.find(application_name);

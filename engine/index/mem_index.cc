@@ -60,6 +60,13 @@ void MemIndex::SetMaxTrackingId(std::string_view application_name, std::int64_t 
   }
 }
 
+std::vector<Tracking> MemIndex::TrackingMaxima() const {
+  std::shared_lock lock(tracking_latch_);
+  std::vector<Tracking> maxima;
+  for (const auto& [name, id] : max_tracking_) maxima.push_back(Tracking{name, id});
+  return maxima;
+}
+
 std::optional<std::int64_t> MemIndex::MaxTrackingId(std::string_view application_name) const {
   std::shared_lock lock(tracking_latch_);
   auto it = max_tracking_.find(application_name);

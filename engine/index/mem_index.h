@@ -64,6 +64,8 @@ class MemIndex {
   // The stream's record, or null when no event of it is indexed.
   const Stream* FindStream(std::string_view stream_id) const { return streams_.Find(stream_id); }
   std::optional<std::int64_t> MaxTrackingId(std::string_view application_name) const;
+  // Every application's maximum, by name.
+  std::vector<Tracking> TrackingMaxima() const;
 
   // ---- Checkpoints (writer only) ----
 

@@ -38,6 +38,25 @@ TEST_CASE("tracking: insert tracking (test_insert_tracking)") {
   });
 }
 
+TEST_CASE("tracking: the records of every application, for export") {
+  ForEachBackend([](Fixture& fx) {
+    auto none = fx.recorder().TrackingRecords();
+    REQUIRE_MESSAGE(none.ok(), none.status().ToString());
+    CHECK(none->empty());
+    for (const Tracking& tracking :
+         std::vector<Tracking>{{"b-upstream", 3}, {"a-upstream", 9}, {"b-upstream", 7}, {"B", 1}}) {
+      CHECK(CodeOf(fx.recorder().InsertTracking(tracking)) == "ok");
+    }
+    std::vector<StoredEvent> events = {{"originator", 1, "topic", "state"}};
+    CHECK(fx.recorder().InsertEvents(events, Tracking{"c-upstream", 2}).ok());
+    fx.Restart();
+    auto records = fx.recorder().TrackingRecords();
+    REQUIRE_MESSAGE(records.ok(), records.status().ToString());
+    CHECK(*records ==
+          std::vector<Tracking>{{"B", 1}, {"a-upstream", 9}, {"b-upstream", 7}, {"c-upstream", 2}});
+  });
+}
+
 TEST_CASE("tracking: has_tracking_id means processed up to, per exact application name") {
   ForEachBackend([](Fixture& fx) {
     CheckHasTracking(fx.recorder(), "app", {std::nullopt}, {-1, 0, 1});

@@ -190,26 +190,60 @@ Result<Query> ParseQuery(std::string_view text) {
   return QueryFromJson(json);
 }
 
+namespace {
+
+Result<Tracking> TrackingFromJson(const Json& json) {
+  if (!json.is_object()) return Invalid("tracking must be an object");
+  Tracking tracking;
+  bool has_name = false, has_id = false;
+  for (const auto& [key, value] : json.items()) {
+    if (key == "application" && value.is_string()) {
+      tracking.application_name = value.get<std::string>();
+      has_name = true;
+    } else if (key == "notification_id" && value.is_number_integer()) {
+      tracking.notification_id = value.get<std::int64_t>();
+      has_id = true;
+    } else {
+      return Invalid("bad tracking field '" + key + "'");
+    }
+  }
+  if (!has_name || !has_id) return Invalid("tracking needs an application and a notification_id");
+  return tracking;
+}
+
+}  // namespace
+
+nlohmann::ordered_json TrackingLineToJson(const Tracking& tracking) {
+  return {{"tracking",
+           {{"application", tracking.application_name},
+            {"notification_id", tracking.notification_id}}}};
+}
+
 Result<AppendLine> ParseAppendLine(std::string_view line) {
   Json json = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return Invalid("not JSON");
   if (!json.is_object()) return Invalid("a line must be a JSON object");
   AppendLine parsed;
-  if (!json.contains("events")) {
+  if (!json.contains("events") && !json.contains("tracking")) {
     ES_ASSIGN_OR_RETURN(Event event, EventFromJson(json));
     parsed.events.push_back(std::move(event));
     return parsed;
   }
   for (const auto& [key, value] : json.items()) {
-    if (key != "events" && key != "condition") {
+    if (key != "events" && key != "condition" && key != "tracking") {
       return Invalid("unknown request field '" + key + "'");
     }
   }
-  const Json& events = json["events"];
-  if (!events.is_array() || events.empty()) return Invalid("events must be a non-empty array");
-  for (const Json& event : events) {
-    ES_ASSIGN_OR_RETURN(Event parsed_event, EventFromJson(event));
-    parsed.events.push_back(std::move(parsed_event));
+  if (json.contains("tracking")) {
+    ES_ASSIGN_OR_RETURN(parsed.tracking, TrackingFromJson(json["tracking"]));
+  }
+  if (json.contains("events")) {
+    const Json& events = json["events"];
+    if (!events.is_array() || events.empty()) return Invalid("events must be a non-empty array");
+    for (const Json& event : events) {
+      ES_ASSIGN_OR_RETURN(Event parsed_event, EventFromJson(event));
+      parsed.events.push_back(std::move(parsed_event));
+    }
   }
   if (json.contains("condition")) {
     const Json& condition = json["condition"];

@@ -5,7 +5,10 @@
 //             present; on input "data" (UTF-8 text) may replace "data_b64", and "position" is
 //             ignored)
 //   query:   [{"types":[...],"tags":[...]}, ...]  ([] matches every event)
-//   request: {"events":[event, ...],"condition":{"query":query,"after":N|null}}
+//   request: {"events":[event, ...],"condition":{"query":query,"after":N|null},
+//             "tracking":tracking}  (condition and tracking optional; events optional with
+//             tracking: a tracking record alone)
+//   tracking: {"application":"name","notification_id":N}
 #ifndef ES_TOOLS_COMMON_EVENT_JSON_H_
 #define ES_TOOLS_COMMON_EVENT_JSON_H_
 
@@ -22,6 +25,8 @@
 namespace es::tools {
 
 nlohmann::ordered_json EventToJson(const SequencedEvent& event);
+// The export line of a tracking record: {"tracking":{"application":...,"notification_id":N}}.
+nlohmann::ordered_json TrackingLineToJson(const Tracking& tracking);
 // `json` as one line of text. InvalidArgument when a string in it is not UTF-8 (JSON carries only
 // text: an event's data goes as base64, but its type, tags, stream id and metadata go as they are).
 Result<std::string> JsonLine(const nlohmann::ordered_json& json);
@@ -32,10 +37,12 @@ Result<Query> QueryFromJson(const nlohmann::json& json);
 // Parses the text of a query (the --query option).
 Result<Query> ParseQuery(std::string_view text);
 
-// One line of esload's input: an event (one unconditional append) or a request.
+// One line of esload's input: an event (one unconditional append) or a request (events, a
+// condition and a tracking record, written atomically).
 struct AppendLine {
   std::vector<Event> events;
   std::optional<AppendCondition> condition;
+  std::optional<Tracking> tracking;
 };
 Result<AppendLine> ParseAppendLine(std::string_view line);
 

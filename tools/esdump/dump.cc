@@ -165,11 +165,19 @@ Status DumpExport(Recorder& store, std::ostream& out) {
   ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> head, store.Head());
   Progress progress("export", static_cast<std::uint64_t>(head.value_or(0)));
   std::uint64_t done = 0;
-  return ForEachEvent(store, Query{}, std::nullopt, std::nullopt, [&](const SequencedEvent& e) {
-    progress.Update(++done);
-    return WriteLine(EventToJson(e), out)
-        .WithContext("event " + std::to_string(e.position) + " cannot be exported");
-  });
+  ES_RETURN_IF_ERROR(
+      ForEachEvent(store, Query{}, std::nullopt, std::nullopt, [&](const SequencedEvent& e) {
+        progress.Update(++done);
+        return WriteLine(EventToJson(e), out)
+            .WithContext("event " + std::to_string(e.position) + " cannot be exported");
+      }));
+  ES_ASSIGN_OR_RETURN(std::vector<Tracking> tracking, store.TrackingRecords());
+  for (const Tracking& record : tracking) {
+    ES_RETURN_IF_ERROR(WriteLine(TrackingLineToJson(record), out)
+                           .WithContext("the tracking record of '" + record.application_name +
+                                        "' cannot be exported"));
+  }
+  return Status::OK();
 }
 
 Status DumpStats(Recorder& store, Store* engine, std::size_t top, std::ostream& out, bool pretty) {

@@ -28,7 +28,7 @@ Status DumpRecorderInfo(Recorder& recorder, std::string_view store, std::string_
 Status DumpRead(Recorder& recorder, const Query& query, const ReadOptions& options, bool with_head,
                 std::ostream& out, bool pretty);
 
-// Every event, in order, as lines esload accepts.
+// Every event, in order, then every tracking record, as lines esload accepts.
 Status DumpExport(Recorder& recorder, std::ostream& out);
 
 // Events by type, distinct tags and the `top` most frequent; with `engine` (the same store, when

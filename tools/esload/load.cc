@@ -30,14 +30,15 @@ class Loader {
   // Loads one parsed line (or reports it as invalid). False when the load must stop: at the
   // first failure with stop_on_error, or at a store error, which `status()` then holds.
   bool Take(std::uint64_t number, Result<AppendLine> parsed) {
-    if (parsed.ok() && !parsed->condition) {
+    if (parsed.ok() && !parsed->condition && !parsed->tracking) {
       for (Event& event : parsed->events) batch_events_.push_back(std::move(event));
       batch_lines_.push_back({number, parsed->events.size()});
       return batch_events_.size() < kBatchEvents || Flush();
     }
     if (!Flush()) return false;
     if (!parsed.ok()) return Report(number, false, parsed.status(), 0, 0);
-    return Append(number, parsed->events, &*parsed->condition);
+    return Append(number, parsed->events, parsed->condition ? &*parsed->condition : nullptr,
+                  parsed->tracking ? &*parsed->tracking : nullptr);
   }
 
   // Appends the unconditional lines taken so far. If the batch is refused (one of its events
@@ -49,7 +50,7 @@ class Loader {
     std::vector<BatchLine> lines = std::move(batch_lines_);
     batch_events_.clear();
     batch_lines_.clear();
-    Result<std::int64_t> last = Write(events, nullptr);
+    Result<std::int64_t> last = Write(events, nullptr, nullptr);
     if (!last.ok() && !Refusal(last.status())) {
       status_ = last.status();
       return false;
@@ -61,7 +62,7 @@ class Loader {
       if (last.ok()) {
         const std::int64_t position = *last - static_cast<std::int64_t>(events.size() - offset);
         if (!Report(line.number, true, Status::OK(), position, line.events)) return false;
-      } else if (!Append(line.number, own, nullptr)) {
+      } else if (!Append(line.number, own, nullptr, nullptr)) {
         return false;
       }
     }
@@ -76,17 +77,19 @@ class Loader {
     std::size_t events;
   };
 
-  Result<std::int64_t> Write(std::span<const Event> events, const AppendCondition* condition) {
+  Result<std::int64_t> Write(std::span<const Event> events, const AppendCondition* condition,
+                             const Tracking* tracking) {
     AppendRequest request;
     request.events = events;
     request.condition = condition;
+    request.tracking = tracking;
     request.options.durability = options_.durability;
     return recorder_.Write(request);
   }
 
-  bool Append(std::uint64_t number, std::span<const Event> events,
-              const AppendCondition* condition) {
-    Result<std::int64_t> written = Write(events, condition);
+  bool Append(std::uint64_t number, std::span<const Event> events, const AppendCondition* condition,
+              const Tracking* tracking) {
+    Result<std::int64_t> written = Write(events, condition, tracking);
     if (!written.ok() && !Refusal(written.status())) {
       status_ = written.status();
       return false;
@@ -101,7 +104,11 @@ class Loader {
     if (status.ok()) {
       ++summary_->appended;
       summary_->events += events;
-      if (options_.results) out_ << Json{{"ok", true}, {"position", position}}.dump() << '\n';
+      if (options_.results) {
+        // A line of a tracking record alone has no position.
+        out_ << Json{{"ok", true}, {"position", events > 0 ? Json(position) : Json(nullptr)}}.dump()
+             << '\n';
+      }
       return true;
     }
     ++(parsed ? summary_->failed : summary_->invalid);

@@ -244,6 +244,16 @@ class PostgresRecorder final : public Recorder {
     return GetInt8(result.get(), 0, 0);
   }
 
+  Result<std::vector<Tracking>> TrackingRecords() override {
+    ES_ASSIGN_OR_RETURN(PgResult result, Run(tracking_records_, Params(), Retry::kAlways));
+    std::vector<Tracking> records;
+    for (int row = 0; row < PQntuples(result.get()); ++row) {
+      records.push_back(
+          Tracking{GetBytes(result.get(), row, 0), GetInt8(result.get(), row, 1).value_or(0)});
+    }
+    return records;
+  }
+
  private:
   // The head row's write counter, which every committed write changes.
   Result<std::int64_t> WriteCount(Retry retry) {
@@ -346,6 +356,7 @@ class PostgresRecorder final : public Recorder {
   const Statement read_stream_desc_ = schema_.ReadStream(true);
   const Statement head_ = schema_.Head();
   const Statement max_tracking_id_ = schema_.MaxTrackingId();
+  const Statement tracking_records_ = schema_.TrackingRecords();
   const Statement append_ = schema_.Append();
   std::unique_ptr<postgres::NotificationListener> listener_;
 };

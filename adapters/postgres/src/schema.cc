@@ -356,6 +356,12 @@ Statement Schema::MaxTrackingId() const {
                                           "_tracking WHERE application_name = $1::text"};
 }
 
+Statement Schema::TrackingRecords() const {
+  return Statement{"tracking_records", "SELECT application_name, notification_id FROM " + schema_ +
+                                           prefix_ +
+                                           "_tracking ORDER BY application_name COLLATE \"C\""};
+}
+
 Statement Schema::Append() const {
   std::string sql = "SELECT outcome, last_position, detail FROM " + schema_ + prefix_ + "_append(";
   for (int i = 1; i <= 20; ++i) sql += (i > 1 ? ", $" : "$") + std::to_string(i);

@@ -57,6 +57,8 @@ class Schema {
   Statement Head() const;
   // Parameter: $1 application name. Zero rows or one: its maximum tracking id.
   Statement MaxTrackingId() const;
+  // No parameters. Columns: application name, maximum tracking id; by application name.
+  Statement TrackingRecords() const;
   // Calls the append function; parameters as its declaration in CreateScript(). One row:
   // outcome, last_position, detail.
   Statement Append() const;

@@ -175,6 +175,11 @@ class Recorder : public ProcessRecorder, public DcbRecorder {
   // The position of the last event in the store, or null when it is empty.
   virtual Result<std::optional<std::int64_t>> Head() = 0;
 
+  // Every application's tracking record (its largest notification id), in byte order of the
+  // application names:
+  // what an export must carry so that a copied store's downstream processing resumes where it was.
+  virtual Result<std::vector<Tracking>> TrackingRecords() = 0;
+
   // Backends call append_listeners().Notify() after each write that changed what readers see
   // (events or tracking records); subscriptions and waits register here.
   AppendListeners& append_listeners() { return append_listeners_; }
