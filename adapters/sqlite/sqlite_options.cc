@@ -34,6 +34,9 @@ Result<SqliteOptions> SqliteOptionsFromEnvironment(std::string_view application_
   }
   ES_ASSIGN_OR_RETURN(std::optional<bool> create_table, environment.GetBool("CREATE_TABLE"));
   if (create_table) options.create_table = *create_table;
+  ES_ASSIGN_OR_RETURN(Options engine, OptionsFromEnvironment(application_name));
+  options.compression = engine.compression;
+  options.compression_level = engine.compression_level;
   return options;
 }
 

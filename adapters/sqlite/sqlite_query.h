@@ -36,7 +36,7 @@ struct BoundSql {
 
 // The columns every event read selects, in the order ReadEventRow expects them.
 inline constexpr std::string_view kEventColumns =
-    "position, type, data, tags, stream_id, stream_version, uuid, metadata";
+    "position, type, data, tags, stream_id, stream_version, uuid, metadata, data_codec";
 
 // SELECT kEventColumns of the events matching `query` with position > `after`, ascending, at most
 // `limit` (negative: no limit). Every shape of query: no items matches every event, an item with

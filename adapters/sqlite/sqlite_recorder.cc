@@ -16,10 +16,18 @@
 #include "adapters/sqlite/sqlite_query.h"
 #include "adapters/sqlite/string_list_codec.h"
 #include "api/src/validation.h"
+#include "engine/compress/event_compressor.h"
 #include "es/sqlite.h"
 
 namespace es {
 namespace {
+
+// Data shorter than this is stored as it is (as Options::compression_min_bytes' default).
+constexpr std::size_t kMinCompressedBytes = 64;
+
+// The data_codec column: how the data column holds the event's data.
+constexpr std::int64_t kDataPlain = 0;
+constexpr std::int64_t kDataZstd = 1;  // a zstd frame (engine/compress)
 
 bool IsInMemory(const std::string& dbname) {
   return dbname == ":memory:" || dbname.find("mode=memory") != std::string::npos;
@@ -62,7 +70,7 @@ std::string SchemaSql(const SqliteTables& t) {
   return "CREATE TABLE IF NOT EXISTS " + t.events +
          " (position INTEGER PRIMARY KEY, type TEXT NOT NULL, data BLOB NOT NULL,"
          " tags BLOB NOT NULL, stream_id TEXT, stream_version INTEGER, uuid BLOB,"
-         " metadata BLOB);"
+         " metadata BLOB, data_codec INTEGER NOT NULL DEFAULT 0);"
          "CREATE UNIQUE INDEX IF NOT EXISTS " +
          t.events + "_stream ON " + t.events +
          " (stream_id, stream_version) WHERE stream_id IS NOT NULL;"
@@ -100,6 +108,18 @@ Result<SequencedEvent> ReadEventRow(SqliteStatement& row) {
   if (!row.ColumnIsNull(7)) {
     ES_ASSIGN_OR_RETURN(event.metadata, DecodeMetadata(row.ColumnBytes(7)));
   }
+  switch (row.ColumnInt64(8)) {
+    case kDataPlain:
+      break;
+    case kDataZstd:
+      ES_RETURN_IF_ERROR(
+          DecompressEventData(row.ColumnBytes(2), nullptr, kMaxEventData, &event.data)
+              .WithContext("event " + std::to_string(sequenced.position)));
+      break;
+    default:
+      return Status::Corruption("unknown data_codec of event " +
+                                std::to_string(sequenced.position));
+  }
   return sequenced;
 }
 
@@ -125,6 +145,10 @@ class SqliteRecorder final : public Recorder {
         tables_(std::move(tables)),
         in_memory_(IsInMemory(options.dbname)),
         exclusive_(in_memory_ ? ExclusiveMutexFor(options.dbname) : nullptr),
+        compressor_(options.compression == Compression::kZstd
+                        ? std::optional<EventCompressor>(std::in_place, options.compression_level,
+                                                         kMinCompressedBytes)
+                        : std::nullopt),
         writer_(std::move(writer)) {}
 
   ~SqliteRecorder() override {
@@ -161,11 +185,19 @@ class SqliteRecorder final : public Recorder {
 
   Result<std::int64_t> Write(const AppendRequest& request) override {
     ES_RETURN_IF_ERROR(ValidateWriteRequest(request));
+    // Before the write lock: compressing takes microseconds per event.
+    std::vector<std::optional<std::string>> compressed(compressor_ ? request.events.size() : 0);
+    for (std::size_t i = 0; i < compressed.size(); ++i) {
+      std::string bytes;
+      if (compressor_->Compress(request.events[i].data, nullptr, &bytes)) {
+        compressed[i] = std::move(bytes);
+      }
+    }
     Result<std::int64_t> written = [&]() -> Result<std::int64_t> {
       Lease lease = Writer();
       ES_RETURN_IF_ERROR(SetSynchronous(request.options.durability.value_or(options_.durability)));
       ES_RETURN_IF_ERROR(Begin(*lease.connection, "BEGIN IMMEDIATE"));
-      Result<std::int64_t> last = WriteInTransaction(*lease.connection, request);
+      Result<std::int64_t> last = WriteInTransaction(*lease.connection, request, compressed);
       if (!last.ok()) {
         Rollback(*lease.connection);
         return last;
@@ -356,8 +388,10 @@ class SqliteRecorder final : public Recorder {
 
   // The checks in the order every backend makes them (condition, streams, tracking), then the
   // inserts; the caller commits or rolls back.
-  Result<std::int64_t> WriteInTransaction(SqliteConnection& connection,
-                                          const AppendRequest& request) {
+  // `compressed`: per event, its data compressed when that shrank it (empty: no compression).
+  Result<std::int64_t> WriteInTransaction(
+      SqliteConnection& connection, const AppendRequest& request,
+      const std::vector<std::optional<std::string>>& compressed) {
     if (request.condition != nullptr) {
       BoundSql sql = SelectMatchingEvents(tables_, request.condition->fail_if_events_match,
                                           request.condition->after.value_or(0), 1);
@@ -382,8 +416,9 @@ class SqliteRecorder final : public Recorder {
     }
     ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> head, HeadOn(connection));
     std::int64_t position = head.value_or(0);
-    for (const Event& event : request.events) {
-      ES_RETURN_IF_ERROR(InsertEvent(connection, ++position, event));
+    for (std::size_t i = 0; i < request.events.size(); ++i) {
+      const std::string* stored = compressed.empty() || !compressed[i] ? nullptr : &*compressed[i];
+      ES_RETURN_IF_ERROR(InsertEvent(connection, ++position, request.events[i], stored));
     }
     if (request.tracking != nullptr) {
       ES_ASSIGN_OR_RETURN(SqliteStatement statement,
@@ -417,14 +452,17 @@ class SqliteRecorder final : public Recorder {
     return Status::OK();
   }
 
-  Status InsertEvent(SqliteConnection& connection, std::int64_t position, const Event& event) {
+  // `compressed_data`: the event's data compressed, stored in its place; null: stored as given.
+  Status InsertEvent(SqliteConnection& connection, std::int64_t position, const Event& event,
+                     const std::string* compressed_data) {
     ES_ASSIGN_OR_RETURN(
         SqliteStatement statement,
         connection.Prepare("INSERT INTO " + tables_.events + " (" + std::string(kEventColumns) +
-                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     statement.BindInt64(1, position);
     statement.BindText(2, event.type);
-    statement.BindBlob(3, event.data);
+    statement.BindBlob(3, compressed_data != nullptr ? *compressed_data : event.data);
+    statement.BindInt64(9, compressed_data != nullptr ? kDataZstd : kDataPlain);
     statement.BindBlob(4, EncodeTags(event.tags));
     if (event.stream) {
       statement.BindText(5, event.stream->id);
@@ -480,7 +518,8 @@ class SqliteRecorder final : public Recorder {
   const SqliteOptions options_;
   const SqliteTables tables_;
   const bool in_memory_;
-  const std::shared_ptr<std::mutex> exclusive_;  // in memory: guards every use of writer_
+  const std::shared_ptr<std::mutex> exclusive_;      // in memory: guards every use of writer_
+  const std::optional<EventCompressor> compressor_;  // with Compression::kZstd
 
   std::mutex writer_mu_;  // file databases: guards writer_ and synchronous_
   const std::unique_ptr<SqliteConnection> writer_;
@@ -508,6 +547,9 @@ Result<std::unique_ptr<Recorder>> OpenSqliteRecorder(const SqliteOptions& option
   }
   if (options.max_read_connections < 0) {
     return Status::InvalidArgument("SQLite max_read_connections must not be negative");
+  }
+  if (options.compression_level < 0 || options.compression_level > 19) {
+    return Status::InvalidArgument("SQLite compression_level must be between 0 and 19");
   }
   ES_ASSIGN_OR_RETURN(SqliteTables tables, TablesFor(options.application_name));
   ES_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> writer,

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "es/options.h"
 #include "es/recorder.h"
 #include "es/result.h"
 
@@ -55,6 +56,12 @@ struct SqliteOptions {
 
   // Read connections kept open for concurrent readers (file databases only).
   int max_read_connections = 4;
+
+  // Event data compressed with zstd, each event on its own, as the engine does
+  // (Options::compression; no dictionaries here): data of 64 bytes or more that shrinks is stored
+  // compressed, marked by the data_codec column. Applies to new writes; any is read back.
+  Compression compression = Compression::kNone;
+  int compression_level = 0;  // zstd's, 1 to 19; 0: zstd's default (3)
 };
 
 // Opens (creating when missing) the database `options.dbname` and its tables. InvalidArgument for
@@ -67,7 +74,8 @@ Result<std::unique_ptr<Recorder>> OpenSqliteRecorder(const SqliteOptions& option
 Result<SqliteOptions> SqliteOptionsFromUri(std::string_view uri);
 
 // The options the Python library reads from the environment: SQLITE_DBNAME (required),
-// SQLITE_LOCK_TIMEOUT (whole seconds) and CREATE_TABLE (y/n, yes/no, true/false, on/off, 1/0).
+// SQLITE_LOCK_TIMEOUT (whole seconds), CREATE_TABLE (y/n, yes/no, true/false, on/off, 1/0) and
+// COMPRESSOR_TOPIC (as OptionsFromEnvironment in es/options.h).
 // With a non-empty `application_name`, "<APPLICATION_NAME>_<VAR>" (upper-cased) is read first and
 // the plain name is the fallback; the application name also names the tables. InvalidArgument
 // naming the variable when one is missing or malformed.
