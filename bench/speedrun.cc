@@ -9,15 +9,17 @@
 //
 //   speedrun [--mode dcb|agg] [--store DIR|sqlite:PATH|postgresql://...|postgres|memory]
 //            [--seconds S] [--durability sync|buffered|none] [--preload EVENTS] [--courses N]
-//            [--json]
+//            [--json] [--compare STORE]
 //
 // --store: a store directory (created if missing, kept afterwards), "sqlite:PATH" for the SQLite
 // recorder on the database file PATH (kept afterwards), a postgresql:// URI for the PostgreSQL
 // recorder on that server, "postgres" for it on a throwaway PostgreSQL cluster started for the run
 // (initdb in a temporary directory, fsync on, removed at the end), or "memory" for the in-memory
 // reference recorder; the default is a fresh engine store in a temporary directory, removed at
-// the end. --durability applies to the engine and SQLite; PostgreSQL commits as its server is
-// configured (synchronous_commit on: every commit flushed).
+// the end. --compare STORE runs the same speedrun on a second store right after the first (both
+// reports, then one line with the two median us/op and their ratio), for side-by-side figures
+// from one invocation. --durability applies to the engine and SQLite; PostgreSQL commits as its
+// server is configured (synchronous_commit on: every commit flushed).
 // --preload grows the store first with the events of whole iterations, appended in bulk without
 // conditions (durability none), so that a run can start on a large store.
 #include <es/recorder.h>
@@ -55,7 +57,8 @@ using coursebooking::Enrolment;
 
 struct Config {
   std::string mode = "dcb";
-  std::string store;  // empty: a fresh temporary directory
+  std::string store;    // empty: a fresh temporary directory
+  std::string compare;  // empty: none; else a second store run the same way after the first
   double seconds = 10;
   std::string durability = "sync";
   std::int64_t preload = 0;
@@ -67,7 +70,8 @@ struct Config {
   std::fprintf(stderr,
                "speedrun: %s\nusage: speedrun [--mode dcb|agg] "
                "[--store DIR|sqlite:PATH|postgresql://...|postgres|memory] [--seconds S] "
-               "[--durability sync|buffered|none] [--preload EVENTS] [--courses N] [--json]\n",
+               "[--durability sync|buffered|none] [--preload EVENTS] [--courses N] [--json] "
+               "[--compare STORE]\n",
                problem);
   std::exit(2);
 }
@@ -87,6 +91,8 @@ Config ParseArgs(int argc, char** argv) {
       config.mode = value;
     } else if (flag == "--store") {
       config.store = value;
+    } else if (flag == "--compare") {
+      config.compare = value;
     } else if (flag == "--seconds") {
       config.seconds = std::atof(value.c_str());
     } else if (flag == "--durability") {
@@ -207,16 +213,14 @@ std::string Thousands(std::int64_t value) {
   return digits;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Config config = ParseArgs(argc, argv);
-  const bool in_memory = config.store == "memory";
-  const bool sqlite = config.store.starts_with("sqlite:");
-  const bool postgres = config.store == "postgres" || config.store.starts_with("postgresql://") ||
-                        config.store.starts_with("postgres://");
-  const bool temporary = config.store.empty();
-  const std::string dir = temporary ? ScratchDir("", "es-speedrun") : config.store;
+// The speedrun on one store (named as --store names it): its report, and its median us/op.
+double RunSpeedrun(const Config& config, const std::string& store_name) {
+  const bool in_memory = store_name == "memory";
+  const bool sqlite = store_name.starts_with("sqlite:");
+  const bool postgres = store_name == "postgres" || store_name.starts_with("postgresql://") ||
+                        store_name.starts_with("postgres://");
+  const bool temporary = store_name.empty();
+  const std::string dir = temporary ? ScratchDir("", "es-speedrun") : store_name;
 
   std::unique_ptr<es::Recorder> recorder;
   es::Store* store = nullptr;
@@ -226,11 +230,11 @@ int main(int argc, char** argv) {
     backend = "in-memory reference recorder";
   } else if (sqlite) {
 #ifdef ES_WITH_SQLITE
-    auto options = es::SqliteOptionsFromUri(config.store);
+    auto options = es::SqliteOptionsFromUri(store_name);
     Check(options.status(), "--store");
     options->durability = DurabilityOf(config.durability);
     auto opened = es::OpenSqliteRecorder(*options);
-    Check(opened.status(), ("open " + config.store).c_str());
+    Check(opened.status(), ("open " + store_name).c_str());
     recorder = std::move(opened).value();
     backend = std::string("SQLite ") + sqlite3_libversion() +
               " recorder (WAL, synchronous=" + (config.durability == "sync" ? "FULL" : "NORMAL") +
@@ -241,20 +245,20 @@ int main(int argc, char** argv) {
   } else if (postgres) {
 #ifdef ES_WITH_POSTGRES
     es::PostgresOptions options;
-    if (config.store == "postgres") {
+    if (store_name == "postgres") {
       auto cluster = es::postgres::testing::ThrowawayCluster::Shared();
       Check(cluster.status(), "start a throwaway PostgreSQL cluster");
       options = (*cluster)->Options("speedrun");
     } else {
-      auto parsed = es::PostgresOptionsFromUri(config.store);
+      auto parsed = es::PostgresOptionsFromUri(store_name);
       Check(parsed.status(), "--store");
       options = *parsed;
     }
     auto opened = es::OpenPostgresRecorder(options);
-    Check(opened.status(), ("open " + config.store).c_str());
+    Check(opened.status(), ("open " + store_name).c_str());
     recorder = std::move(opened).value();
     backend = "PostgreSQL recorder on " + options.host + ":" + std::to_string(options.port) +
-              (config.store == "postgres" ? " (throwaway cluster, fsync on)" : "");
+              (store_name == "postgres" ? " (throwaway cluster, fsync on)" : "");
 #else
     Usage("this speedrun was built without the PostgreSQL recorder");
 #endif
@@ -351,7 +355,7 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "join refused (%s): %s\n",
                        std::string(coursebooking::RefusalName(outcome.refusal)).c_str(),
                        outcome.status.ToString().c_str());
-          return 1;
+          std::exit(1);
         }
         count_op();
       }
@@ -411,5 +415,27 @@ int main(int argc, char** argv) {
   }
   recorder.reset();
   if (temporary) std::filesystem::remove_all(dir);
+  return interval_us_per_op.empty() ? elapsed * 1e6 / static_cast<double>(ops)
+                                    : Median(interval_us_per_op);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Config config = ParseArgs(argc, argv);
+  const double us_per_op = RunSpeedrun(config, config.store);
+  if (config.compare.empty()) return 0;
+  std::printf("\n\n");
+  const double compared_us_per_op = RunSpeedrun(config, config.compare);
+  const std::string first = config.store.empty() ? "engine (temporary store)" : config.store;
+  std::printf("\nSide by side: %s %.1f us/op, %s %.1f us/op (median seconds): %.2fx\n",
+              first.c_str(), us_per_op, config.compare.c_str(), compared_us_per_op,
+              compared_us_per_op / us_per_op);
+  if (config.json) {
+    std::printf(
+        "{\"compare\":{\"first_us_per_op\":%.2f,\"second_us_per_op\":%.2f,"
+        "\"ratio\":%.3f}}\n",
+        us_per_op, compared_us_per_op, compared_us_per_op / us_per_op);
+  }
   return 0;
 }
