@@ -488,6 +488,14 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   if (tail_offset_ + frame_length > segment->size() ||
       static_cast<std::uint64_t>(next_position_ - segment->header().base_position) + count >
           segment->header().capacity_events) {
+    // A segment is named by the position of its first event, so one without events cannot roll:
+    // the next segment would take its name and file. (A segment made smaller by an older open's
+    // options or by damage, or filled by tracking records alone.) The write is refused alone.
+    if (next_position_ == segment->header().base_position) {
+      return Status::InvalidArgument("a write of " + std::to_string(count) + " events and " +
+                                     std::to_string(frame_length) + " bytes does not fit in " +
+                                     segment->path() + ", which holds no event to roll after");
+    }
     Status rolled = Roll();
     if (!rolled.ok()) {
       // A half-made segment file may be left behind it, named for positions a later write to the

@@ -172,6 +172,48 @@ TEST_CASE("store: segments roll at the size and event caps and reopen intact") {
   for (const auto& e : tagged->events) CHECK(e.event.tags == std::vector<std::string>{"tag1"});
 }
 
+// Found by fuzz/recovery: a segment is named by the position of its first event, so one that
+// holds no event cannot roll (the next segment would take its name: the roll truncated the file,
+// losing its tracking frames, or failed and poisoned the store). A write that needs such a roll
+// is refused alone; the store and its tracking records are unharmed.
+TEST_CASE("store: a write that would roll a segment without events is refused, not rolled") {
+  MemStore m;
+  m.options.segment_bytes = 64 * 1024;
+  m.options.max_write_bytes = 32 * 1024;
+  m.options.prepare_spare_segment = false;
+  SUBCASE("a write larger than the empty active segment of a store made with smaller ones") {
+    m.OpenOk();
+    m.options.segment_bytes = 1024 * 1024;
+    m.options.max_write_bytes = 512 * 1024;
+    {
+      auto store = m.OpenOk();
+      const std::vector<Event> large = {MakeEvent("T", {}, std::string(100 * 1024, 'd'))};
+      CHECK(store->Append(large, std::nullopt).status().IsInvalidArgument());
+      AppendOk(*store, {MakeEvent("Small", {})});  // not poisoned
+    }
+    auto store = m.OpenOk();
+    CHECK(AllPositions(*store) == Range(1, 1));
+    CHECK(store->Info().segment_count == 1);
+  }
+  SUBCASE("tracking records alone filling a segment") {
+    std::int64_t tracked = 0;
+    {
+      auto store = m.OpenOk();
+      Status inserted;
+      while (inserted.ok()) {
+        inserted = store->InsertTracking({"projector", tracked + 1});
+        if (inserted.ok()) ++tracked;
+      }
+      CHECK(inserted.IsInvalidArgument());
+      CHECK(tracked > 500);
+    }
+    auto store = m.OpenOk();
+    auto max = store->MaxTrackingId("projector");
+    REQUIRE(max.ok());
+    CHECK(max->value_or(0) == tracked);
+  }
+}
+
 TEST_CASE("store: rolls take the spare segment made in the background; close removes it") {
   testing::TempDir dir;
   const std::string path = dir.path() + "/s";

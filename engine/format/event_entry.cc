@@ -178,12 +178,18 @@ Status ParseEventEntry(const char* src, std::size_t available, EventView* view,
     Reader m(view->metadata.data(), view->metadata.size());
     std::uint32_t count;
     if (!m.Fixed(&count)) return bad("truncated metadata count");
+    // As the writer makes it: present only when not empty, keys strictly ascending. Anything else
+    // would decode into another map than the bytes say (ToEvent drops and sorts).
+    if (count == 0) return bad("empty metadata");
+    std::string_view previous_key;
     for (std::uint32_t i = 0; i < count; ++i) {
       std::uint32_t n;
-      std::string_view skipped;
-      for (int part = 0; part < 2; ++part) {
-        if (!m.Fixed(&n) || !m.Bytes(n, &skipped)) return bad("truncated metadata pair");
+      std::string_view key, value;
+      if (!m.Fixed(&n) || !m.Bytes(n, &key) || !m.Fixed(&n) || !m.Bytes(n, &value)) {
+        return bad("truncated metadata pair");
       }
+      if (i > 0 && key <= previous_key) return bad("metadata keys not strictly ascending");
+      previous_key = key;
     }
     if (m.position() != view->metadata.data() + view->metadata.size()) {
       return bad("metadata length disagrees with its pairs");

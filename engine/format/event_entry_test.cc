@@ -332,6 +332,41 @@ TEST_CASE("ParseEventEntry: malformed fields are Corruption") {
   CHECK(parsed.length == good.size());
 }
 
+// Found by fuzz/frame_decoder: an entry whose metadata the writer could not have made decoded
+// into another map than its bytes hold (pairs sorted, duplicates and the empty block dropped).
+TEST_CASE(
+    "ParseEventEntry: metadata that is empty or not in strictly ascending key order is "
+    "Corruption") {
+  Event event = MinimalEvent();
+  event.metadata = {{"a", "1"}, {"b", "2"}};
+  const std::string good = Encode(event);
+  // The fixed part, the block length and the pair count, then pair 1: key length, key 'a'.
+  const std::size_t first_key = 20 + 4 + 4 + 4;
+  const std::size_t second_key = first_key + 1 + 4 + 1 + 4;
+  REQUIRE(good[first_key] == 'a');
+  REQUIRE(good[second_key] == 'b');
+  auto parse_with_keys = [&](char first, char second) {
+    std::string bytes = good;
+    bytes[first_key] = first;
+    bytes[second_key] = second;
+    ExactBuffer buffer(bytes);
+    return Parse(buffer).status;
+  };
+  CHECK(parse_with_keys('a', 'b').ok());
+  CHECK(parse_with_keys('c', 'b').IsCorruption());  // descending
+  CHECK(parse_with_keys('b', 'b').IsCorruption());  // a repeated key
+
+  // The metadata flag with a block of no pairs: fixed part, block length 4, count 0, type "T".
+  std::string empty(20 + 8 + 1, '\0');
+  EncodeFixed<std::uint32_t>(empty.data(), static_cast<std::uint32_t>(empty.size()));
+  EncodeFixed<std::uint16_t>(empty.data() + 8, 0x4);  // has metadata
+  EncodeFixed<std::uint16_t>(empty.data() + 12, 1);   // type length
+  EncodeFixed<std::uint32_t>(empty.data() + 20, 4);   // block length: the count alone
+  empty[28] = 'T';
+  ExactBuffer buffer(empty);
+  CHECK(Parse(buffer).status.IsCorruption());
+}
+
 TEST_CASE("ParseEventEntry: any flipped byte fails the parse or the check") {
   for (const Event& event : {FullEvent(), MinimalEvent()}) {
     const std::string good = Encode(event);
