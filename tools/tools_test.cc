@@ -210,6 +210,32 @@ TEST_CASE("esdump export, then esload into an empty store, exports the same") {
   CHECK(*copy->MaxTrackingId("downstream") == 4);
 }
 
+// Exports a filled engine store, loads the export into the (empty) store `uri` names, and checks
+// that the copy, opened read-only as esdump opens it, exports the same. Returns the copy.
+OpenedStore CheckMovesTo(const std::string& uri, const std::string& backend) {
+  MemStore m;
+  Fill(*m.Open());
+  std::ostringstream exported;
+  REQUIRE(DumpExport(*m.Open(true), exported).ok());
+  {
+    auto target = OpenStoreNamed(uri, false);
+    REQUIRE_MESSAGE(target.ok(), target.status().ToString());
+    CHECK(target->engine == nullptr);
+    CHECK(target->backend == backend);
+    std::istringstream in(exported.str());
+    std::ostringstream out, errors;
+    LoadSummary summary;
+    REQUIRE(LoadLines(*target->recorder, in, {}, out, errors, &summary).ok());
+    CHECK(errors.str().empty());
+  }
+  auto copy = OpenStoreNamed(uri, true);
+  REQUIRE_MESSAGE(copy.ok(), copy.status().ToString());
+  std::ostringstream again;
+  REQUIRE(DumpExport(*copy->recorder, again).ok());
+  CHECK(again.str() == exported.str());
+  return std::move(copy).value();
+}
+
 TEST_CASE("stores are named by directory or URI; export -> load moves a store to SQLite") {
   CHECK(OpenStoreNamed("mysql://nowhere/db", false).status().IsInvalidArgument());
 #ifdef ES_WITH_SQLITE
@@ -218,30 +244,13 @@ TEST_CASE("stores are named by directory or URI; export -> load moves a store to
   CHECK(OpenStoreNamed(uri, true).status().IsNotFound());  // read-only creates nothing
   CHECK_FALSE(std::filesystem::exists(dir.path() + "/events.sqlite"));
 
-  MemStore m;
-  Fill(*m.Open());
-  std::ostringstream exported;
-  REQUIRE(DumpExport(*m.Open(true), exported).ok());
-  {
-    auto sqlite = OpenStoreNamed(uri, false);
-    REQUIRE_MESSAGE(sqlite.ok(), sqlite.status().ToString());
-    CHECK(sqlite->engine == nullptr);
-    std::istringstream in(exported.str());
-    std::ostringstream out, errors;
-    LoadSummary summary;
-    REQUIRE(LoadLines(*sqlite->recorder, in, {}, out, errors, &summary).ok());
-    CHECK(errors.str().empty());
-  }
-  auto sqlite = OpenStoreNamed(uri, true);
-  REQUIRE_MESSAGE(sqlite.ok(), sqlite.status().ToString());
-  std::ostringstream again, info, stats;
-  REQUIRE(DumpExport(*sqlite->recorder, again).ok());
-  CHECK(again.str() == exported.str());
-  REQUIRE(DumpRecorderInfo(*sqlite->recorder, uri, "sqlite", info, false).ok());
+  OpenedStore sqlite = CheckMovesTo(uri, "sqlite");
+  std::ostringstream info, stats;
+  REQUIRE(DumpRecorderInfo(*sqlite.recorder, uri, "sqlite", info, false).ok());
   const Json info_json = Json::parse(info.str());
   CHECK(info_json["backend"] == "sqlite");
-  CHECK(info_json["head"] == *(*m.Open(true)->Head()));
-  REQUIRE(DumpStats(*sqlite->recorder, nullptr, 3, stats, false).ok());
+  CHECK(info_json["head"] == Sample().size());
+  REQUIRE(DumpStats(*sqlite.recorder, nullptr, 3, stats, false).ok());
   CHECK(Json::parse(stats.str())["segments"].empty());
 #else
   MESSAGE("built without the SQLite recorder: only the unknown URI is checked");
@@ -260,26 +269,7 @@ TEST_CASE("export -> load moves a store to PostgreSQL, named by its URI") {
   const std::string uri = "postgresql://postgres@127.0.0.1:" + std::to_string((*cluster)->port()) +
                           "/postgres?schema=" + schema.name();
   CHECK_FALSE(OpenStoreNamed(uri, true).ok());  // read-only creates no tables
-
-  MemStore m;
-  Fill(*m.Open());
-  std::ostringstream exported;
-  REQUIRE(DumpExport(*m.Open(true), exported).ok());
-  {
-    auto target = OpenStoreNamed(uri, false);
-    REQUIRE_MESSAGE(target.ok(), target.status().ToString());
-    CHECK(target->backend == "postgres");
-    std::istringstream in(exported.str());
-    std::ostringstream out, errors;
-    LoadSummary summary;
-    REQUIRE(LoadLines(*target->recorder, in, {}, out, errors, &summary).ok());
-    CHECK(errors.str().empty());
-  }
-  auto copy = OpenStoreNamed(uri, true);
-  REQUIRE_MESSAGE(copy.ok(), copy.status().ToString());
-  std::ostringstream again;
-  REQUIRE(DumpExport(*copy->recorder, again).ok());
-  CHECK(again.str() == exported.str());
+  CheckMovesTo(uri, "postgres");
 }
 #endif
 

@@ -315,8 +315,8 @@ TEST_CASE("ParseEventEntry: malformed fields are Corruption") {
     return Parse(buffer).status;
   };
   CHECK(parse_with(8, 0x10 | 0x7).IsCorruption());  // an unknown flag bit
-  CHECK(parse_with(12, 0).IsCorruption());         // empty type
-  CHECK(parse_with(8, 0x6).IsCorruption());        // stream length without the stream flag
+  CHECK(parse_with(12, 0).IsCorruption());          // empty type
+  CHECK(parse_with(8, 0x6).IsCorruption());         // stream length without the stream flag
 
   Event no_stream = FullEvent();
   no_stream.stream.reset();
