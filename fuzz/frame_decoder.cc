@@ -72,8 +72,8 @@ void SealLikeAWriter(std::vector<char>& frame) {
     std::size_t entry_length;
     char* entry = frame.data() + offset;
     if (!ParseEventEntry(entry, end - offset, &view, &entry_length).ok()) break;
-    const std::uint64_t seed =
-        kSalt ^ static_cast<std::uint64_t>(first_position + static_cast<std::int64_t>(i));
+    // Unsigned: the header is not validated yet, and first_position + i may overflow int64.
+    const std::uint64_t seed = kSalt ^ (static_cast<std::uint64_t>(first_position) + i);
     EncodeFixed<std::uint32_t>(
         entry + 4, static_cast<std::uint32_t>(Checksum64(entry + 8, entry_length - 8, seed)));
     offset += entry_length;

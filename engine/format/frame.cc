@@ -1,6 +1,7 @@
 #include "engine/format/frame.h"
 
 #include <cstring>
+#include <limits>
 
 #include "engine/util/checksum.h"
 #include "engine/util/coding.h"
@@ -59,6 +60,12 @@ Status ParseFrame(const char* src, std::size_t available, std::uint64_t salt, Fr
   h.writer_epoch = DecodeFixed<std::uint64_t>(src + 40);
   if (FrameLength(h.body_length) != h.length) {
     return Status::Corruption("frame: body length disagrees with frame length");
+  }
+  // Positions start at 1, and the frame's last one must be representable: ParseFrameBody counts
+  // them up from the first.
+  if (h.first_position < 1 ||
+      h.first_position > std::numeric_limits<std::int64_t>::max() - h.event_count) {
+    return Status::Corruption("frame: first position out of range");
   }
   std::size_t checksummed = ChecksummedLength(h.length);
   if (DecodeFixed<std::uint64_t>(src + checksummed) != Checksum64(src, checksummed, salt)) {

@@ -357,6 +357,21 @@ TEST_CASE("ParseFrame: each structural rule is checked on its own") {
             EncodeFixed<std::uint32_t>(f + 24, DecodeFixed<std::uint32_t>(f + 24) - 8);
           })).IsCorruption());
   }
+  SUBCASE("first position out of range (found by the frame_decoder fuzzer)") {
+    const auto events = DecodeFixed<std::uint32_t>(good.data() + 16);
+    REQUIRE(events > 0);
+    const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+    for (std::int64_t first : {std::int64_t{0}, std::int64_t{-1},
+                               std::numeric_limits<std::int64_t>::min(), max, max - events + 1}) {
+      CAPTURE(first);
+      CHECK(ParseBytes(mutated([&](char* f) {
+              EncodeFixed<std::int64_t>(f + 8, first);
+            })).IsCorruption());
+    }
+    // The largest first position whose events all fit.
+    CHECK(
+        ParseBytes(mutated([&](char* f) { EncodeFixed<std::int64_t>(f + 8, max - events); })).ok());
+  }
   SUBCASE("bad frame length word") {
     for (std::uint32_t length :
          {0u, 8u, 56u, 63u, static_cast<std::uint32_t>(good.size() - 1),
