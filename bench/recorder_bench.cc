@@ -1,8 +1,8 @@
 // The conformance suite's performance cases (reference §5.2 and §5.5, `test_performance`) on
 // every recorder built (PostgreSQL on a throwaway cluster started for the run), side by side in
-// one run: 100 single-event inserts after 10 warm-up
-// inserts (application recorder), and 100 inserts of one event with a tracking record (process
-// recorder). Each case runs `--rounds` times on a fresh recorder; the median round is reported.
+// one run: 100 single-event inserts after 10 warm-up inserts (application recorder), and 100
+// inserts of one event with a tracking record (process recorder). Each case runs `--rounds` times
+// on a fresh recorder; the median round is reported.
 //
 //   recorder_bench [--rounds N]
 //

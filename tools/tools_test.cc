@@ -98,6 +98,22 @@ std::vector<Json> Lines(const std::string& text) {
   return lines;
 }
 
+// What esload --results makes of `input`: a parsed result per line, the summary, the errors.
+struct Loaded {
+  std::vector<Json> results;
+  LoadSummary summary;
+  std::string errors;
+};
+Loaded LoadWithResults(Recorder& recorder, const std::string& input) {
+  std::istringstream in(input);
+  std::ostringstream out, errors;
+  Loaded loaded;
+  REQUIRE(LoadLines(recorder, in, {.results = true}, out, errors, &loaded.summary).ok());
+  loaded.results = Lines(out.str());
+  loaded.errors = errors.str();
+  return loaded;
+}
+
 TEST_CASE("tools: event JSON round-trips every field") {
   std::int64_t position = 1;
   for (const Event& event : Sample()) {
@@ -287,11 +303,7 @@ TEST_CASE("esload: tracking records, alone or with a request's events") {
       "\n"
       R"({"tracking":{"application":"up","notification_id":7,"extra":1}})"
       "\n";
-  std::istringstream in(input);
-  std::ostringstream out, errors;
-  LoadSummary summary;
-  REQUIRE(LoadLines(*store, in, {.results = true}, out, errors, &summary).ok());
-  std::vector<Json> results = Lines(out.str());
+  const auto [results, summary, errors] = LoadWithResults(*store, input);
   REQUIRE(results.size() == 5);
   CHECK(results[0] == Json::parse(R"({"ok":true,"position":null})"));
   CHECK(results[1] == Json::parse(R"({"ok":true,"position":1})"));
@@ -319,11 +331,7 @@ TEST_CASE("esload: requests with conditions, results, bad lines") {
       "\n"
       R"({"events":[],"condition":null})"
       "\n";
-  std::istringstream in(input);
-  std::ostringstream out, errors;
-  LoadSummary summary;
-  REQUIRE(LoadLines(*store, in, {.results = true}, out, errors, &summary).ok());
-  std::vector<Json> results = Lines(out.str());
+  const auto [results, summary, errors] = LoadWithResults(*store, input);
   REQUIRE(results.size() == 7);
   CHECK(results[0] == Json::parse(R"({"ok":true,"position":1})"));
   CHECK(results[1] == Json::parse(R"({"ok":true,"position":3})"));
@@ -337,7 +345,7 @@ TEST_CASE("esload: requests with conditions, results, bad lines") {
   CHECK(summary.appended == 3);
   CHECK(summary.invalid == 2);
   CHECK(summary.failed == 2);
-  CHECK(errors.str().find("line 5:") != std::string::npos);
+  CHECK(errors.find("line 5:") != std::string::npos);
   CHECK(*store->Head() == 4);  // nothing from the bad lines
 
   std::istringstream again(input);
@@ -357,11 +365,7 @@ TEST_CASE("esload: unconditional lines appended in batches get the positions the
                         : R"({"type":"One","tags":["t"]})";
     input += '\n';
   }
-  std::istringstream in(input);
-  std::ostringstream out, errors;
-  LoadSummary summary;
-  REQUIRE(LoadLines(*store, in, {.results = true}, out, errors, &summary).ok());
-  std::vector<Json> results = Lines(out.str());
+  const auto [results, summary, errors] = LoadWithResults(*store, input);
   REQUIRE(results.size() == 2500);
   std::int64_t position = 0;
   for (int i = 0; i < 2500; ++i) {
