@@ -106,10 +106,16 @@ std::string CheckpointWriter::TempPath() const {
   return dir_ + "/" + CheckpointFileName(position_) + ".tmp";
 }
 
-Status CheckpointWriter::Write(CheckpointHeader header, const MemIndex& index) {
+Status CheckpointWriter::Write(CheckpointHeader header, const MemIndex& index,
+                               const StoreCipher* cipher) {
   env_->RandomBytes(&header.salt, sizeof(header.salt));
+  std::unique_ptr<AesGcm> key;
+  if (cipher != nullptr) {
+    key = cipher->CheckpointKey(header.salt, header.position, header.writer_epoch);
+    header.key_id = cipher->key_id();
+  }
   CheckpointBlockWriter blocks(file_.get(), CheckpointHeaderLength(header.segments.size()),
-                               header.salt);
+                               header.salt, key.get());
   IndexCheckpoint::Write(index, &blocks, &header);
   ES_RETURN_IF_ERROR(blocks.Finish());
   header.block_count = blocks.block_count();
@@ -128,7 +134,7 @@ Status CheckpointWriter::Commit(std::int64_t previous) {
 Result<ReplayStart> LoadCheckpoint(Env* env, const std::string& dir, std::int64_t position,
                                    const MetaSlot& meta,
                                    const std::vector<std::int64_t>& segment_bases, MemIndex* index,
-                                   bool* replay_all, bool read_only) {
+                                   bool* replay_all, const StoreCipher* cipher, bool read_only) {
   *replay_all = false;
   ES_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                       env->OpenFile(dir + "/" + CheckpointFileName(position), {}));
@@ -141,6 +147,10 @@ Result<ReplayStart> LoadCheckpoint(Env* env, const std::string& dir, std::int64_
     return Status::Corruption("holds position " + std::to_string(header.position));
   }
   if (header.store_id != meta.store_id) return Status::Corruption("belongs to another store");
+  if (header.key_id != meta.key_id) {
+    return Status::Corruption("encrypted under key id " + std::to_string(header.key_id) +
+                              ", the store under " + std::to_string(meta.key_id));
+  }
   if (header.writer_epoch > meta.writer_epoch) {
     return Status::Corruption("written by an open later than the store's last");
   }
@@ -170,7 +180,12 @@ Result<ReplayStart> LoadCheckpoint(Env* env, const std::string& dir, std::int64_
   }
 
   std::vector<CheckpointBlock> blocks;
-  ES_RETURN_IF_ERROR(ReadCheckpointBlocks(map->data(), size, header, &blocks));
+  std::deque<std::string> opened;
+  std::unique_ptr<AesGcm> key;
+  if (cipher != nullptr) {
+    key = cipher->CheckpointKey(header.salt, header.position, header.writer_epoch);
+  }
+  ES_RETURN_IF_ERROR(ReadCheckpointBlocks(map->data(), size, header, &blocks, key.get(), &opened));
   if (Status read = IndexCheckpoint::Read(blocks, header, index); !read.ok()) {
     index->Clear();
     return read;

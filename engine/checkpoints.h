@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/crypto/store_cipher.h"
 #include "engine/format/checkpoint_file.h"
 #include "engine/format/file_headers.h"
 #include "engine/index/mem_index.h"
@@ -34,9 +35,10 @@ class CheckpointWriter {
   CheckpointWriter(const CheckpointWriter&) = delete;
   CheckpointWriter& operator=(const CheckpointWriter&) = delete;
 
-  // Writes `header` (every field but the salt, the record counts and the block fields, which it
-  // sets) and the records of the snapshot `index` holds. The index is read only during the call.
-  Status Write(CheckpointHeader header, const MemIndex& index);
+  // Writes `header` (every field but the salt, the key id, the record counts and the block
+  // fields, which it sets) and the records of the snapshot `index` holds, encrypted when the
+  // store has a `cipher`. The index is read only during the call.
+  Status Write(CheckpointHeader header, const MemIndex& index, const StoreCipher* cipher);
   // Syncs the file, renames it to its name, syncs the directory, then removes every other
   // checkpoint but `previous`: the one before it that the store loaded or wrote, known to be good
   // (0: none).
@@ -59,10 +61,13 @@ class CheckpointWriter {
 // when the failure lies in the position indexes rather than the checkpoint, so that no other
 // checkpoint should be tried. With `read_only` nothing is written: segments and position
 // indexes are mapped read-only (a position index that would need recreating fails the load).
+// The checkpoint of an encrypted store is opened with its `cipher`; without one, every check but
+// the records' is made and the result is NotSupported.
 Result<ReplayStart> LoadCheckpoint(Env* env, const std::string& dir, std::int64_t position,
                                    const MetaSlot& meta,
                                    const std::vector<std::int64_t>& segment_bases, MemIndex* index,
-                                   bool* replay_all, bool read_only = false);
+                                   bool* replay_all, const StoreCipher* cipher,
+                                   bool read_only = false);
 
 }  // namespace es
 

@@ -3,17 +3,18 @@
 #include <string>
 
 #include "api/src/environment.h"
+#include "es/encryption.h"
 #include "es/options.h"
 
 namespace es {
+namespace {
 
-Result<Options> OptionsFromEnvironment(std::string_view application_name, Options base) {
-  const EnvironmentReader environment(application_name);
+Status ReadCompression(const EnvironmentReader& environment, Options* options) {
   std::optional<std::string> topic = environment.Get("COMPRESSOR_TOPIC");
-  if (!topic) return base;
+  if (!topic) return Status::OK();
   if (topic->empty() || *topic == "none") {
-    base.compression = Compression::kNone;
-    return base;
+    options->compression = Compression::kNone;
+    return Status::OK();
   }
   const std::string_view text = *topic;
   auto invalid = [&] {
@@ -22,8 +23,8 @@ Result<Options> OptionsFromEnvironment(std::string_view application_name, Option
                                    "'");
   };
   if (!text.starts_with("zstd")) return invalid();
-  base.compression = Compression::kZstd;
-  if (text == "zstd") return base;
+  options->compression = Compression::kZstd;
+  if (text == "zstd") return Status::OK();
   if (!text.starts_with("zstd:")) return invalid();
   const std::string_view level = text.substr(5);
   int value = 0;
@@ -31,7 +32,38 @@ Result<Options> OptionsFromEnvironment(std::string_view application_name, Option
   if (error != std::errc() || end != level.data() + level.size() || value < 1 || value > 19) {
     return invalid();
   }
-  base.compression_level = value;
+  options->compression_level = value;
+  return Status::OK();
+}
+
+Status ReadCipher(const EnvironmentReader& environment, Options* options) {
+  std::optional<std::string> topic = environment.Get("CIPHER_TOPIC");
+  if (topic && !topic->empty() && *topic != "aes-256-gcm" &&
+      *topic != "eventsourcing.cipher:AESCipher") {
+    return Status::InvalidArgument(
+        environment.SourceOf("CIPHER_TOPIC") +
+        " must be aes-256-gcm (or eventsourcing.cipher:AESCipher), not '" + *topic + "'");
+  }
+  std::optional<std::string> key = environment.Get("CIPHER_KEY");
+  if (!key) {
+    if (topic && !topic->empty()) {
+      return Status::InvalidArgument(environment.SourceOf("CIPHER_TOPIC") +
+                                     " is set, but CIPHER_KEY is not");
+    }
+    return Status::OK();
+  }
+  Result<std::shared_ptr<KeyProvider>> provider = KeyProviderFromBase64(*key);
+  if (!provider.ok()) return provider.status().WithContext(environment.SourceOf("CIPHER_KEY"));
+  options->key_provider = std::move(provider).value();
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Options> OptionsFromEnvironment(std::string_view application_name, Options base) {
+  const EnvironmentReader environment(application_name);
+  ES_RETURN_IF_ERROR(ReadCompression(environment, &base));
+  ES_RETURN_IF_ERROR(ReadCipher(environment, &base));
   return base;
 }
 

@@ -6,13 +6,17 @@
 #include <limits>
 #include <string_view>
 
+#include <crypto++/misc.h>
+
 #include "api/src/validation.h"
 #include "engine/checkpoints.h"
+#include "engine/crypto/key_derivation.h"
 #include "engine/format/event_entry.h"
 #include "engine/format/frame.h"
 #include "engine/log/store_files.h"
 #include "engine/util/coding.h"
 #include "engine/util/path.h"
+#include "es/encryption.h"
 
 namespace es {
 namespace {
@@ -128,24 +132,33 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
     return Status::Corruption(dir + ": unexpected file '" + files.unknown.front() +
                               "' in a store directory");
   }
-  if (!options.read_only) {
-    for (const std::string& name : files.temporaries) {
-      ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + name));
-    }
-  }
   const std::vector<std::int64_t>& bases = files.segment_bases;
   const bool has_meta = files.has_meta;
-  ES_ASSIGN_OR_RETURN(store->dictionaries_,
-                      DictionarySet::Load(env, dir, options.compression_level));
-
   StoreMeta meta;
   if (!has_meta && options.read_only) return Status::NotFound(dir + ": no store.meta, no store");
   if (has_meta) {
     if (options.error_if_exists) return Status::InvalidArgument(dir + ": store exists");
     ES_ASSIGN_OR_RETURN(meta, ReadStoreMeta(env, dir));
-  } else {
+    ES_RETURN_IF_ERROR(store->SetUpEncryption(meta));
+  }
+  if (!options.read_only) {
+    for (const std::string& name : files.temporaries) {
+      ES_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + name));
+    }
+  }
+  ES_ASSIGN_OR_RETURN(store->dictionaries_,
+                      DictionarySet::Load(env, dir, options.compression_level));
+  if (!has_meta) {
     if (!bases.empty()) return Status::Corruption(dir + ": segments without store.meta");
-    ES_ASSIGN_OR_RETURN(meta, CreateStoreMeta(env, dir));
+    std::uint32_t key_id = 0;
+    if (options.key_provider != nullptr) {
+      ES_ASSIGN_OR_RETURN(std::string key, options.key_provider->MasterKey());
+      ES_RETURN_IF_ERROR(StoreCipher::CheckMasterKey(key));
+      key_id = KeyIdOf(key);
+      CryptoPP::SecureWipeArray(key.data(), key.size());
+    }
+    ES_ASSIGN_OR_RETURN(meta, CreateStoreMeta(env, dir, key_id));
+    ES_RETURN_IF_ERROR(store->SetUpEncryption(meta));
   }
 
   // The newest checkpoint that passes every check spares replaying what it covers.
@@ -153,8 +166,8 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
   if (!options.ignore_checkpoints && !options.read_only) {
     for (std::int64_t position : files.checkpoints) {
       bool replay_all;
-      Result<ReplayStart> loaded =
-          LoadCheckpoint(env, dir, position, meta.slot, bases, &store->index_, &replay_all);
+      Result<ReplayStart> loaded = LoadCheckpoint(
+          env, dir, position, meta.slot, bases, &store->index_, &replay_all, store->cipher_.get());
       if (loaded.ok()) {
         start = std::move(loaded).value();
         store->checkpoint_loaded_ = position;
@@ -224,9 +237,14 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
 Status StoreImpl::IndexRecoveredFrame(Segment& segment, std::uint64_t frame_offset,
                                       const FrameHeader& header) {
   const char* frame = segment.data() + frame_offset;
-  return ParseFrameBody(
+  bool sealed = false;  // an encrypted entry in a store without a key
+  Status parsed = ParseFrameBody(
       frame, header, segment.header().salt,
       [&](const EventView& event, std::size_t entry_offset, std::int64_t position) {
+        if (event.encrypted) {
+          sealed = true;
+          return;
+        }
         index_.AddEvent(position, event.type, TagViews(event),
                         event.has_stream ? &event.stream_id : nullptr, event.version);
         auto want_frame = static_cast<std::uint32_t>(frame_offset);
@@ -242,7 +260,54 @@ Status StoreImpl::IndexRecoveredFrame(Segment& segment, std::uint64_t frame_offs
         if (!max || tracking.notification_id > *max) {
           index_.SetMaxTrackingId(tracking.application_name, tracking.notification_id);
         }
-      });
+      },
+      entry_key());
+  if (parsed.ok() && sealed) {
+    return Status::Corruption(segment.path() + ": the frame at offset " +
+                              std::to_string(frame_offset) +
+                              " holds encrypted events, and the store is not encrypted");
+  }
+  return parsed;
+}
+
+Status StoreImpl::SetUpEncryption(const StoreMeta& meta) {
+  const std::uint32_t store_key = meta.slot.key_id;
+  if (options_.key_provider == nullptr) {
+    if (store_key == 0) return Status::OK();
+    return Status::InvalidArgument(dir_ + " is encrypted (key id " + std::to_string(store_key) +
+                                   "): open it with its key (Options::key_provider or CIPHER_KEY)");
+  }
+  if (store_key == 0) {
+    return Status::InvalidArgument(
+        dir_ +
+        " is not encrypted, and a key was given: a store is encrypted from its creation "
+        "(to encrypt this one, export it into a new store with esdump and esload)");
+  }
+  if (!options_.read_only && meta.slot.writer_epoch >= 0xFFFFFFFF) {
+    // Entry nonces hold the epoch's low 32 bits: another epoch could repeat one.
+    return Status::NotSupported(dir_ + ": opened for writing 2^32 times; its nonces are spent");
+  }
+  ES_ASSIGN_OR_RETURN(std::string key, options_.key_provider->MasterKey());
+  Result<std::unique_ptr<StoreCipher>> cipher = StoreCipher::Create(key, meta.slot.store_id);
+  CryptoPP::SecureWipeArray(key.data(), key.size());
+  ES_RETURN_IF_ERROR(cipher.status());
+  if ((*cipher)->key_id() != store_key) {
+    return Status::InvalidArgument(dir_ + " is encrypted under key id " +
+                                   std::to_string(store_key) + "; the key given has id " +
+                                   std::to_string((*cipher)->key_id()) + ": it is the wrong key");
+  }
+  cipher_ = std::move(cipher).value();
+  return Status::OK();
+}
+
+Status StoreImpl::ReadView(const Segment& segment, std::int64_t position, EventView* view) const {
+  ES_RETURN_IF_ERROR(segment.ReadEvent(position, view, entry_key()));
+  if (view->encrypted) {
+    return Status::Corruption(segment.path() + ": the event at position " +
+                              std::to_string(position) +
+                              " is encrypted, and the store is not encrypted");
+  }
+  return Status::OK();
 }
 
 void StoreImpl::PublishSegment(std::unique_ptr<Segment> segment) {
@@ -259,6 +324,7 @@ Status StoreImpl::Roll() {
   header.writer_epoch = meta_.slot.writer_epoch;
   header.created_us = env_->NowMicros();
   header.capacity_events = options_.segment_events;
+  header.key_id = meta_.slot.key_id;
   std::optional<Segment::Spare> spare;
   {
     std::lock_guard lock(syncer_mutex_);
@@ -345,9 +411,9 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
   std::size_t body_length = 0;
   for (std::size_t i = 0; i < request.events.size(); ++i) {
     std::size_t size;
-    ES_RETURN_IF_ERROR(
-        EventEntrySize(request.events[i], &size, Writer::CompressedData(compressed, i))
-            .WithContext("event " + std::to_string(i)));
+    ES_RETURN_IF_ERROR(EventEntrySize(request.events[i], &size,
+                                      Writer::CompressedData(compressed, i), cipher_ != nullptr)
+                           .WithContext("event " + std::to_string(i)));
     body_length += size;
   }
   if (request.tracking != nullptr) {
@@ -513,16 +579,7 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   thread_local std::string buffer;
   if (via_file) buffer.resize(frame_length);
   char* frame = via_file ? buffer.data() : segment->data() + tail_offset_;
-  std::size_t entry_offset = kFrameHeaderSize;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    std::int64_t position = next_position_ + i;
-    EncodeEventEntry(request.events[i], position, salt, frame + entry_offset,
-                     Writer::CompressedData(writer.compressed, i));
-    segment->SetIndexEntry(position, static_cast<std::uint32_t>(tail_offset_),
-                           static_cast<std::uint32_t>(tail_offset_ + entry_offset));
-    entry_offset += DecodeFixed<std::uint32_t>(frame + entry_offset);
-  }
-  if (request.tracking != nullptr) EncodeTrackingEntry(*request.tracking, frame + entry_offset);
+  // The header first: encrypted entries authenticate it.
   FrameHeader header;
   header.length = static_cast<std::uint32_t>(frame_length);
   header.first_position = next_position_;
@@ -534,6 +591,28 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   header.commit_time_us = env_->NowMicros();
   header.writer_epoch = meta_.slot.writer_epoch;
   EncodeFrameHeader(header, frame);
+  std::size_t entry_offset = kFrameHeaderSize;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::int64_t position = next_position_ + i;
+    const std::string* compressed = Writer::CompressedData(writer.compressed, i);
+    if (cipher_ != nullptr) {
+      Status sealed =
+          EncodeEncryptedEventEntry(request.events[i], position, salt, frame, cipher_->entries(),
+                                    frame + entry_offset, compressed);
+      if (!sealed.ok()) {
+        // Part of a frame may be in the mapping: as after a failed write, only recovery may
+        // write after it.
+        Poison(sealed);
+        return poisoned_;
+      }
+    } else {
+      EncodeEventEntry(request.events[i], position, salt, frame + entry_offset, compressed);
+    }
+    segment->SetIndexEntry(position, static_cast<std::uint32_t>(tail_offset_),
+                           static_cast<std::uint32_t>(tail_offset_ + entry_offset));
+    entry_offset += DecodeFixed<std::uint32_t>(frame + entry_offset);
+  }
+  if (request.tracking != nullptr) EncodeTrackingEntry(*request.tracking, frame + entry_offset);
   SealFrame(frame, salt);
   if (via_file) {
     Status written = segment->WriteAt(tail_offset_, std::string_view(frame, frame_length));
@@ -663,7 +742,7 @@ Status StoreImpl::WriteCheckpoint() {
   Result<std::unique_ptr<CheckpointWriter>> writer = CheckpointWriter::Create(env_, dir_, position);
   Status written = writer.status();
   if (written.ok()) written = SyncPositionIndexes(position);
-  if (written.ok()) written = (*writer)->Write(std::move(header), index_);
+  if (written.ok()) written = (*writer)->Write(std::move(header), index_, cipher_.get());
   {
     std::lock_guard lock(write_mutex_);
     index_.EndSnapshot();
@@ -769,7 +848,7 @@ Status StoreImpl::CheckVersionFree(std::string_view stream_id, std::int64_t vers
   for (PostingList::Cursor c(stream->positions, stream->positions.size());
        c.Valid() && c.position() <= head; c.Next()) {
     EventView view;
-    ES_RETURN_IF_ERROR(SegmentFor(c.position())->ReadEvent(c.position(), &view));
+    ES_RETURN_IF_ERROR(ReadView(*SegmentFor(c.position()), c.position(), &view));
     if (view.version == version) return conflict();
   }
   return Status::OK();
@@ -795,7 +874,7 @@ Result<ReadResult> StoreImpl::Read(const Query& query, const ReadOptions& option
     for (std::size_t i = begin; i < end; ++i) segments[i - begin]->PrefetchEvent(positions[i]);
     for (std::size_t i = begin; i < end; ++i) {
       EventView view;
-      ES_RETURN_IF_ERROR(segments[i - begin]->ReadEvent(positions[i], &view));
+      ES_RETURN_IF_ERROR(ReadView(*segments[i - begin], positions[i], &view));
       ES_ASSIGN_OR_RETURN(Event event, EventFromView(view, *dictionaries_));
       result.events.push_back(SequencedEvent{positions[i], std::move(event)});
     }
@@ -818,7 +897,7 @@ Result<std::vector<SequencedEvent>> StoreImpl::ReadStream(std::string_view strea
   for (PostingList::Cursor c(stream->positions, stream->positions.size());
        c.Valid() && c.position() <= head; c.Next()) {
     EventView view;
-    ES_RETURN_IF_ERROR(SegmentFor(c.position())->ReadEvent(c.position(), &view));
+    ES_RETURN_IF_ERROR(ReadView(*SegmentFor(c.position()), c.position(), &view));
     if ((options.gt && view.version <= *options.gt) ||
         (options.lte && view.version > *options.lte)) {
       continue;
@@ -876,6 +955,8 @@ StoreInfo StoreImpl::Info() {
   StoreInfo info;
   info.compression_dictionary = dictionaries_->NewestId();
   info.compression_dictionaries = dictionaries_->size();
+  info.encryption = cipher_ != nullptr ? "aes-256-gcm" : "none";
+  info.key_id = meta_.slot.key_id;
   if (std::int64_t head = head_.load(std::memory_order_acquire); head > 0) info.head = head;
   if (std::int64_t durable = durable_head_.load(std::memory_order_acquire); durable > 0) {
     info.durable_head = durable;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/compress/event_compressor.h"
+#include "engine/crypto/store_cipher.h"
 #include "engine/index/mem_index.h"
 #include "engine/index/segmented_vector.h"
 #include "engine/log/recovery.h"
@@ -119,6 +120,15 @@ class StoreImpl final : public Store {
   Status SyncPositionIndexes(std::int64_t position);
   void RunBackgroundCheckpoints();
 
+  // Checks the store's key against store.meta before anything else is read or written, and
+  // makes cipher_ (InvalidArgument when a key is missing, wrong or not wanted).
+  Status SetUpEncryption(const StoreMeta& meta);
+  // The key of the store's event entries; null when it is not encrypted.
+  const AesGcm* entry_key() const { return cipher_ ? &cipher_->entries() : nullptr; }
+  // Segment::ReadEvent through the store's key (Corruption for an encrypted event in a store
+  // without one).
+  Status ReadView(const Segment& segment, std::int64_t position, EventView* view) const;
+
   // Indexes a frame found by recovery and checks its position index entries.
   Status IndexRecoveredFrame(Segment& segment, std::uint64_t frame_offset,
                              const FrameHeader& header);
@@ -142,6 +152,7 @@ class StoreImpl final : public Store {
   const std::string dir_;
   const std::optional<EventCompressor> compressor_;  // with Compression::kZstd
   std::unique_ptr<DictionarySet> dictionaries_;      // set at open
+  std::unique_ptr<StoreCipher> cipher_;              // set at open for an encrypted store
   std::mutex training_mutex_;                        // one dictionary trained at a time
   std::unique_ptr<FileLock> lock_;
   StoreMeta meta_;

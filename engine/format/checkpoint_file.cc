@@ -16,6 +16,16 @@ constexpr std::size_t kBlockHeadSize = 16;
 // Blocks of about this many record bytes: large enough that the per-block costs vanish, small
 // enough that the writer's buffer stays small.
 constexpr std::size_t kTargetBlockBytes = 1 << 20;
+constexpr std::uint8_t kEncryptedBlock = 1;  // block flags
+
+// Each block of a checkpoint has its own index; each checkpoint file its own key.
+AesGcm::Nonce BlockNonce(std::uint64_t index) {
+  AesGcm::Nonce nonce{};
+  char bytes[8];
+  EncodeFixed<std::uint64_t>(bytes, index);
+  std::memcpy(nonce.data(), bytes, 8);
+  return nonce;
+}
 
 bool AllZero(const char* p, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
@@ -56,6 +66,7 @@ std::string EncodeCheckpointHeader(const CheckpointHeader& header) {
   EncodeFixed<std::uint64_t>(p + 120, header.tracking_count);
   EncodeFixed<std::uint64_t>(p + 128, header.block_count);
   EncodeFixed<std::uint64_t>(p + 136, header.block_bytes);
+  EncodeFixed<std::uint32_t>(p + 148, header.key_id);
   for (std::size_t i = 0; i < header.segments.size(); ++i) {
     EncodeFixed<std::int64_t>(p + kSegmentTableOffset + 16 * i, header.segments[i].base_position);
     EncodeFixed<std::uint64_t>(p + kSegmentTableOffset + 16 * i + 8, header.segments[i].salt);
@@ -79,8 +90,8 @@ Status DecodeCheckpointHeader(const char* file, std::uint64_t size, CheckpointHe
   if (DecodeFixed<std::uint64_t>(file + length - 8) != Checksum64(file, length - 8, 0)) {
     return Status::Corruption("checkpoint: header checksum mismatch");
   }
-  if (!AllZero(file + 144, kSegmentTableOffset - 144)) {
-    return Status::Corruption("checkpoint: flags, key id or reserved bytes are not zero");
+  if (!AllZero(file + 144, 4) || !AllZero(file + 152, kSegmentTableOffset - 152)) {
+    return Status::Corruption("checkpoint: flags or reserved bytes are not zero");
   }
   CheckpointHeader h;
   std::memcpy(h.store_id.data(), file + 16, 16);
@@ -98,6 +109,7 @@ Status DecodeCheckpointHeader(const char* file, std::uint64_t size, CheckpointHe
   h.tracking_count = DecodeFixed<std::uint64_t>(file + 120);
   h.block_count = DecodeFixed<std::uint64_t>(file + 128);
   h.block_bytes = DecodeFixed<std::uint64_t>(file + 136);
+  h.key_id = DecodeFixed<std::uint32_t>(file + 148);
   h.segments.resize(segment_count);
   for (std::size_t i = 0; i < segment_count; ++i) {
     h.segments[i].base_position = DecodeFixed<std::int64_t>(file + kSegmentTableOffset + 16 * i);
@@ -126,6 +138,7 @@ std::string* CheckpointBlockWriter::AddRecord(CheckpointBlockKind kind) {
 }
 
 void CheckpointBlockWriter::WriteBlock() {
+  if (key_ != nullptr) block_.resize(block_.size() + AesGcm::kTagSize);
   const std::uint64_t record_bytes = block_.size() - kBlockHeadSize;
   if (record_bytes > std::numeric_limits<std::uint32_t>::max() && status_.ok()) {
     status_ = Status::InvalidArgument("checkpoint: a record block exceeds 4 GiB");
@@ -133,7 +146,12 @@ void CheckpointBlockWriter::WriteBlock() {
   char* head = block_.data();
   EncodeFixed<std::uint32_t>(head, static_cast<std::uint32_t>(record_bytes));
   EncodeFixed<std::uint8_t>(head + 4, static_cast<std::uint8_t>(kind_));
+  EncodeFixed<std::uint8_t>(head + 5, key_ != nullptr ? kEncryptedBlock : 0);
   EncodeFixed<std::uint32_t>(head + 8, record_count_);
+  if (key_ != nullptr && status_.ok()) {
+    status_ = key_->Seal(BlockNonce(block_count_), std::string_view(head, kBlockHeadSize),
+                         head + kBlockHeadSize, record_bytes - AesGcm::kTagSize);
+  }
   block_.resize(PaddedBlockLength(record_bytes), '\0');
   std::string seal(8, '\0');
   EncodeFixed<std::uint64_t>(seal.data(),
@@ -152,8 +170,10 @@ Status CheckpointBlockWriter::Finish() {
 }
 
 Status ReadCheckpointBlocks(const char* file, std::uint64_t size, const CheckpointHeader& header,
-                            std::vector<CheckpointBlock>* blocks) {
+                            std::vector<CheckpointBlock>* blocks, const AesGcm* key,
+                            std::deque<std::string>* opened) {
   blocks->clear();
+  const std::uint8_t flags = header.key_id != 0 ? kEncryptedBlock : 0;
   std::uint64_t offset = CheckpointHeaderLength(header.segments.size());
   std::uint8_t last_kind = 0;
   for (std::uint64_t i = 0; i < header.block_count; ++i) {
@@ -171,9 +191,16 @@ Status ReadCheckpointBlocks(const char* file, std::uint64_t size, const Checkpoi
         kind > static_cast<std::uint8_t>(CheckpointBlockKind::kTracking) || kind < last_kind) {
       return Status::Corruption(where + ": unknown or out-of-order kind " + std::to_string(kind));
     }
-    if (!AllZero(block + 5, 3) || !AllZero(block + 12, 4) ||
+    if (DecodeFixed<std::uint8_t>(block + 5) != flags) {
+      return Status::Corruption(
+          where + (flags != 0 ? ": not encrypted like its checkpoint" : ": flags are not zero"));
+    }
+    if (!AllZero(block + 6, 2) || !AllZero(block + 12, 4) ||
         !AllZero(block + kBlockHeadSize + record_bytes, sealed - kBlockHeadSize - record_bytes)) {
-      return Status::Corruption(where + ": flags, reserved or padding bytes are not zero");
+      return Status::Corruption(where + ": reserved or padding bytes are not zero");
+    }
+    if (flags != 0 && record_bytes < AesGcm::kTagSize) {
+      return Status::Corruption(where + ": encrypted records shorter than a tag");
     }
     last_kind = kind;
     blocks->push_back({static_cast<CheckpointBlockKind>(kind),
@@ -182,6 +209,22 @@ Status ReadCheckpointBlocks(const char* file, std::uint64_t size, const Checkpoi
     offset += sealed + 8;
   }
   if (offset != size) return Status::Corruption("checkpoint: bytes after the last block");
+  if (flags == 0) return Status::OK();
+  if (key == nullptr) {
+    return Status::NotSupported(
+        "checkpoint: its records are encrypted; reading them needs the key");
+  }
+  for (std::size_t i = 0; i < blocks->size(); ++i) {
+    CheckpointBlock& block = (*blocks)[i];
+    std::string& plain = opened->emplace_back(block.records.size() - AesGcm::kTagSize, '\0');
+    const char* head = block.records.data() - kBlockHeadSize;
+    Status authentic = key->Open(BlockNonce(i), std::string_view(head, kBlockHeadSize),
+                                 block.records, plain.data());
+    if (!authentic.ok()) {
+      return authentic.WithContext("checkpoint block " + std::to_string(i));
+    }
+    block.records = plain;
+  }
   return Status::OK();
 }
 

@@ -7,10 +7,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "engine/crypto/aes_gcm.h"
 #include "engine/format/file_headers.h"
 #include "es/env.h"
 #include "es/status.h"
@@ -48,6 +50,9 @@ struct CheckpointHeader {
   std::uint64_t tracking_count = 0;
   std::uint64_t block_count = 0;
   std::uint64_t block_bytes = 0;
+  // The store's key id when the blocks are encrypted (with StoreCipher::CheckpointKey of this
+  // header's salt, position and writer epoch); 0 when they are not.
+  std::uint32_t key_id = 0;
   std::vector<CheckpointSegment> segments;  // the covered segments, in log order
   bool operator==(const CheckpointHeader&) const = default;
 };
@@ -59,11 +64,13 @@ std::string EncodeCheckpointHeader(const CheckpointHeader& header);
 // lengths, reserved fields and checksum are right and the file is as long as the header says.
 Status DecodeCheckpointHeader(const char* file, std::uint64_t size, CheckpointHeader* header);
 
-// Writes blocks to `file` from `offset` on, each holding whole records of one kind.
+// Writes blocks to `file` from `offset` on, each holding whole records of one kind; with `key`,
+// each block's records encrypted (the nonce is the block's index).
 class CheckpointBlockWriter {
  public:
-  CheckpointBlockWriter(File* file, std::uint64_t offset, std::uint64_t salt)
-      : file_(file), offset_(offset), salt_(salt) {}
+  CheckpointBlockWriter(File* file, std::uint64_t offset, std::uint64_t salt,
+                        const AesGcm* key = nullptr)
+      : file_(file), offset_(offset), salt_(salt), key_(key) {}
 
   // The buffer to append one record of `kind` to. Kinds must not decrease.
   std::string* AddRecord(CheckpointBlockKind kind);
@@ -79,6 +86,7 @@ class CheckpointBlockWriter {
   File* const file_;
   std::uint64_t offset_;
   const std::uint64_t salt_;
+  const AesGcm* const key_;
   CheckpointBlockKind kind_ = CheckpointBlockKind::kTypes;
   std::uint32_t record_count_ = 0;
   std::string block_;  // the block being filled: its 16-byte head, then records
@@ -95,8 +103,12 @@ struct CheckpointBlock {
 
 // Verifies every block of a checkpoint file (its bytes `file`, `size` long, with a decoded
 // `header`) and sets `blocks` to their records: Corruption when a checksum or framing rule fails.
+// The records of an encrypted checkpoint are opened with `key` into `opened` (which `blocks` then
+// point into): Corruption when one does not authenticate; NotSupported without a key, once every
+// checksum has been verified.
 Status ReadCheckpointBlocks(const char* file, std::uint64_t size, const CheckpointHeader& header,
-                            std::vector<CheckpointBlock>* blocks);
+                            std::vector<CheckpointBlock>* blocks, const AesGcm* key = nullptr,
+                            std::deque<std::string>* opened = nullptr);
 
 }  // namespace es
 

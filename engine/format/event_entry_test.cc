@@ -14,7 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/crypto/aes_gcm.h"
 #include "engine/util/coding.h"
+#include "es/result.h"
 
 namespace es {
 namespace {
@@ -314,7 +316,7 @@ TEST_CASE("ParseEventEntry: malformed fields are Corruption") {
     ExactBuffer buffer(bytes);
     return Parse(buffer).status;
   };
-  CHECK(parse_with(8, 0x10 | 0x7).IsCorruption());  // an unknown flag bit
+  CHECK(parse_with(8, 0x20 | 0x7).IsCorruption());  // an unknown flag bit
   CHECK(parse_with(12, 0).IsCorruption());          // empty type
   CHECK(parse_with(8, 0x6).IsCorruption());         // stream length without the stream flag
 
@@ -385,6 +387,70 @@ TEST_CASE("ParseEventEntry: any flipped byte fails the parse or the check") {
         }
       }
     }
+  }
+}
+
+// An encrypted entry of FullEvent() at kPosition under `key`, in a frame with `frame_header`.
+std::string EncodeEncrypted(const Event& event, const AesGcm& key,
+                            const std::string& frame_header) {
+  std::size_t size = 0;
+  REQUIRE(EventEntrySize(event, &size, nullptr, /*encrypted=*/true).ok());
+  ExactBuffer buffer(std::string(size, '\xAA'));
+  REQUIRE(
+      EncodeEncryptedEventEntry(event, kPosition, kSalt, frame_header.data(), key, buffer.data())
+          .ok());
+  REQUIRE(DecodeFixed<std::uint32_t>(buffer.data()) == size);
+  return std::string(buffer.data(), size);
+}
+
+TEST_CASE("EventEntry: encrypted content opens only unchanged, in its frame, at its position") {
+  AesGcm::Key key_bytes;
+  key_bytes.fill(7);
+  const AesGcm key(key_bytes);
+  std::string frame_header(kFrameHeaderSize, '\0');
+  for (std::size_t i = 0; i < frame_header.size(); ++i) frame_header[i] = static_cast<char>(i);
+  const Event event = FullEvent();
+  const std::string bytes = EncodeEncrypted(event, key, frame_header);
+  CHECK(bytes.size() == Encode(event).size() + AesGcm::kTagSize);
+  CHECK(bytes.find(event.type) == std::string::npos);
+  CHECK(bytes.find(event.data) == std::string::npos);
+
+  const auto open = [&](const std::string& entry, const std::string& header,
+                        std::int64_t position) -> Result<Event> {
+    ExactBuffer buffer(entry);
+    Parsed parsed = Parse(buffer);
+    ES_RETURN_IF_ERROR(parsed.status);
+    REQUIRE(parsed.view.encrypted);
+    CHECK(parsed.view.type.empty());
+    std::string plain;
+    ES_RETURN_IF_ERROR(
+        OpenEventEntry(buffer.data(), header.data(), position, key, &plain, &parsed.view));
+    CHECK_FALSE(parsed.view.encrypted);
+    return ToEvent(parsed.view);
+  };
+  Result<Event> opened = open(bytes, frame_header, kPosition);
+  REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
+  CHECK(*opened == event);
+  ExactBuffer checked(bytes);
+  CHECK(EventEntryCheckMatches(checked.data(), bytes.size(), kPosition, kSalt));
+
+  CHECK(open(bytes, frame_header, kPosition + 1).status().IsCorruption());
+  for (std::size_t i = 0; i < frame_header.size(); ++i) {
+    std::string header = frame_header;
+    header[i] ^= 1;
+    CHECK_MESSAGE(open(bytes, header, kPosition).status().IsCorruption(), i);
+  }
+  // Every byte but the check (which OpenEventEntry does not read): parse or tag fails.
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i >= 4 && i < 8) continue;
+    std::string changed = bytes;
+    changed[i] ^= 1;
+    CHECK_MESSAGE(open(changed, frame_header, kPosition).status().IsCorruption(), i);
+  }
+  for (std::size_t length = 0; length < bytes.size(); ++length) {
+    ExactBuffer buffer(bytes.substr(0, length));
+    Parsed parsed = Parse(buffer);
+    CHECK_MESSAGE(parsed.status.IsCorruption(), length);
   }
 }
 

@@ -46,6 +46,7 @@ void EncodeMetaSlot(const MetaSlot& slot, char* dst) {
     EncodeFixed<std::uint64_t>(p + 40, slot.writer_epoch);
     EncodeFixed<std::uint64_t>(p + 48, slot.created_us);
     EncodeFixed<std::int64_t>(p + 56, slot.durable_position);
+    EncodeFixed<std::uint32_t>(p + 12, slot.key_id);
   });
 }
 
@@ -56,6 +57,7 @@ Status DecodeMetaSlot(const char* src, MetaSlot* slot) {
   slot->writer_epoch = DecodeFixed<std::uint64_t>(src + 40);
   slot->created_us = DecodeFixed<std::uint64_t>(src + 48);
   slot->durable_position = DecodeFixed<std::int64_t>(src + 56);
+  slot->key_id = DecodeFixed<std::uint32_t>(src + 12);
   if (slot->durable_position < 0) return Status::Corruption("store.meta slot: negative position");
   return Status::OK();
 }
@@ -69,14 +71,15 @@ void EncodeSegmentHeader(const SegmentHeader& header, char* dst) {
     EncodeFixed<std::uint64_t>(p + 48, header.writer_epoch);
     EncodeFixed<std::uint64_t>(p + 56, header.created_us);
     EncodeFixed<std::uint32_t>(p + 64, header.capacity_events);
+    EncodeFixed<std::uint32_t>(p + 72, header.key_id);
   });
 }
 
 Status DecodeSegmentHeader(const char* src, SegmentHeader* header) {
   ES_RETURN_IF_ERROR(CheckBlock(src, "ESSEG001", 120, "segment header"));
   if (DecodeFixed<std::uint32_t>(src + 12) != kSegmentHeaderSize ||
-      DecodeFixed<std::uint32_t>(src + 68) != 0 || DecodeFixed<std::uint32_t>(src + 72) != 0) {
-    return Status::NotSupported("segment header: unsupported header size, flags or key id");
+      DecodeFixed<std::uint32_t>(src + 68) != 0) {
+    return Status::NotSupported("segment header: unsupported header size or flags");
   }
   std::memcpy(header->store_id.data(), src + 16, 16);
   header->salt = DecodeFixed<std::uint64_t>(src + 32);
@@ -84,6 +87,7 @@ Status DecodeSegmentHeader(const char* src, SegmentHeader* header) {
   header->writer_epoch = DecodeFixed<std::uint64_t>(src + 48);
   header->created_us = DecodeFixed<std::uint64_t>(src + 56);
   header->capacity_events = DecodeFixed<std::uint32_t>(src + 64);
+  header->key_id = DecodeFixed<std::uint32_t>(src + 72);
   if (header->base_position < 1 || header->capacity_events == 0) {
     return Status::Corruption("segment header: bad base position or capacity");
   }

@@ -30,6 +30,9 @@ struct MetaSlot {
   // recovery synced the log; at a clean close): recovery must find them all, and reports a damaged
   // frame among them as corruption rather than cutting it as a torn tail.
   std::int64_t durable_position = 0;
+  // The id of the master key that encrypts the store (KeyIdOf, engine/crypto/key_derivation.h);
+  // 0: the store is not encrypted. Fixed at creation.
+  std::uint32_t key_id = 0;
 };
 void EncodeMetaSlot(const MetaSlot& slot, char* dst /* kMetaSlotSize bytes */);
 Status DecodeMetaSlot(const char* src /* kMetaSlotSize bytes */, MetaSlot* slot);
@@ -41,6 +44,7 @@ struct SegmentHeader {
   std::uint64_t writer_epoch = 0;
   std::uint64_t created_us = 0;
   std::uint32_t capacity_events = 0;
+  std::uint32_t key_id = 0;  // the store's (0: not encrypted)
 };
 void EncodeSegmentHeader(const SegmentHeader& header, char* dst /* kSegmentHeaderSize bytes */);
 Status DecodeSegmentHeader(const char* src /* kSegmentHeaderSize bytes */, SegmentHeader* header);

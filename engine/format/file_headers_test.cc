@@ -34,6 +34,7 @@ MetaSlot TestMetaSlot() {
   slot.writer_epoch = 0x1122334455667788ull;
   slot.created_us = 1700000000123456ull;
   slot.durable_position = 0x0102030405060708ll;
+  slot.key_id = 0xA1B2C3D4;
   return slot;
 }
 
@@ -45,6 +46,7 @@ SegmentHeader TestSegmentHeader() {
   header.writer_epoch = 9;
   header.created_us = 1700000000654321ull;
   header.capacity_events = 65536;
+  header.key_id = 0xA1B2C3D4;
   return header;
 }
 
@@ -150,10 +152,11 @@ TEST_CASE("MetaSlot: round trip and layout") {
   CHECK(decoded.writer_epoch == slot.writer_epoch);
   CHECK(decoded.created_us == slot.created_us);
   CHECK(decoded.durable_position == slot.durable_position);
+  CHECK(decoded.key_id == slot.key_id);
 
   CHECK(block.substr(0, 8) == "ESMETA01");
   CHECK(DecodeFixed<std::uint32_t>(block.data() + 8) == 1);
-  CHECK(DecodeFixed<std::uint32_t>(block.data() + 12) == 0);
+  CHECK(DecodeFixed<std::uint32_t>(block.data() + 12) == slot.key_id);
   CHECK(std::memcmp(block.data() + 16, slot.store_id.data(), 16) == 0);
   CHECK(DecodeFixed<std::uint64_t>(block.data() + 32) == slot.generation);
   CHECK(DecodeFixed<std::uint64_t>(block.data() + 40) == slot.writer_epoch);
@@ -180,6 +183,7 @@ TEST_CASE("SegmentHeader: round trip and layout") {
   CHECK(decoded.writer_epoch == header.writer_epoch);
   CHECK(decoded.created_us == header.created_us);
   CHECK(decoded.capacity_events == header.capacity_events);
+  CHECK(decoded.key_id == header.key_id);
 
   CHECK(block.substr(0, 8) == "ESSEG001");
   CHECK(DecodeFixed<std::uint32_t>(block.data() + 8) == 1);
@@ -190,7 +194,9 @@ TEST_CASE("SegmentHeader: round trip and layout") {
   CHECK(DecodeFixed<std::uint64_t>(block.data() + 48) == header.writer_epoch);
   CHECK(DecodeFixed<std::uint64_t>(block.data() + 56) == header.created_us);
   CHECK(DecodeFixed<std::uint32_t>(block.data() + 64) == header.capacity_events);
-  CheckZeroOutside(block, 68, 120);  // flags, key id and the reserved bytes
+  CheckZeroOutside(block, 68, 72);  // flags
+  CHECK(DecodeFixed<std::uint32_t>(block.data() + 72) == header.key_id);
+  CheckZeroOutside(block, 76, 120);  // reserved
   CHECK(DecodeFixed<std::uint64_t>(block.data() + 120) == Checksum64(block.data(), 120, 0));
   CheckZeroOutside(block, 128, kSegmentHeaderSize);
 }
@@ -207,7 +213,6 @@ TEST_CASE("SegmentHeader: unsupported features and bad values") {
   };
   CHECK(with(68, std::uint32_t{1}).IsNotSupported());     // flags: encrypted
   CHECK(with(68, std::uint32_t{2}).IsNotSupported());     // flags: compressed
-  CHECK(with(72, std::uint32_t{5}).IsNotSupported());     // key id
   CHECK(with(12, std::uint32_t{8192}).IsNotSupported());  // header size
   CHECK(with(40, std::int64_t{0}).IsCorruption());        // base position
   CHECK(with(40, std::int64_t{-1}).IsCorruption());

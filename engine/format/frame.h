@@ -13,7 +13,6 @@
 
 namespace es {
 
-inline constexpr std::size_t kFrameHeaderSize = 48;
 inline constexpr std::size_t kFrameMinLength = 64;
 inline constexpr std::uint8_t kFrameKindCommit = 1;
 inline constexpr std::uint16_t kFrameVersion = 1;
@@ -69,16 +68,19 @@ struct TrackingView {
 // offset_in_frame, std::int64_t position) for each event and on_tracking(const TrackingView&) for
 // each tracking entry. Corruption when the body does not parse into exactly the counted entries.
 // Entry checks are verified (they are cheap next to the frame checksum already computed).
+// Encrypted entries are opened with `key` (Corruption when one does not authenticate); without a
+// key their views stay encrypted (EventView::encrypted).
 template <typename OnEvent, typename OnTracking>
 Status ParseFrameBody(const char* frame, const FrameHeader& header, std::uint64_t salt,
-                      OnEvent&& on_event, OnTracking&& on_tracking);
+                      OnEvent&& on_event, OnTracking&& on_tracking, const AesGcm* key = nullptr);
 
 Status ParseTrackingEntry(const char* src, std::size_t available, TrackingView* view,
                           std::size_t* length);
 
 template <typename OnEvent, typename OnTracking>
 Status ParseFrameBody(const char* frame, const FrameHeader& header, std::uint64_t salt,
-                      OnEvent&& on_event, OnTracking&& on_tracking) {
+                      OnEvent&& on_event, OnTracking&& on_tracking, const AesGcm* key) {
+  std::string plain;  // an opened entry's content
   std::size_t offset = kFrameHeaderSize;
   const std::size_t end = kFrameHeaderSize + header.body_length;
   for (std::uint32_t i = 0; i < header.event_count; ++i) {
@@ -89,6 +91,9 @@ Status ParseFrameBody(const char* frame, const FrameHeader& header, std::uint64_
     if (!EventEntryCheckMatches(frame + offset, length, position, salt)) {
       return Status::Corruption("event entry check mismatch at position " +
                                 std::to_string(position));
+    }
+    if (key != nullptr) {
+      ES_RETURN_IF_ERROR(OpenEventEntry(frame + offset, frame, position, *key, &plain, &view));
     }
     on_event(view, offset, position);
     offset += length;

@@ -127,6 +127,11 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
       if (segment->header().store_id != meta.store_id) {
         return Status::Corruption(segment->path() + ": belongs to another store");
       }
+      if (segment->header().key_id != meta.key_id) {
+        return Status::Corruption(segment->path() + ": written under key id " +
+                                  std::to_string(segment->header().key_id) + ", the store's is " +
+                                  std::to_string(meta.key_id));
+      }
       if (segment->header().base_position != log.next_position) {
         // Frames written before a roll and lost in a crash (never synced, so never acknowledged
         // as durable) leave the segments after the log's end starting at the wrong position.

@@ -208,7 +208,7 @@ void Segment::PrefetchEvent(std::int64_t position) const {
   }
 }
 
-Status Segment::ReadEvent(std::int64_t position, EventView* view) const {
+Status Segment::ReadEvent(std::int64_t position, EventView* view, const AesGcm* key) const {
   std::uint32_t frame_offset, entry_offset;
   GetIndexEntry(position, &frame_offset, &entry_offset);
   if (entry_offset < kSegmentHeaderSize || entry_offset >= size()) {
@@ -221,7 +221,16 @@ Status Segment::ReadEvent(std::int64_t position, EventView* view) const {
     return Status::Corruption(path_ + ": event at position " + std::to_string(position) +
                               " does not verify at offset " + std::to_string(entry_offset));
   }
-  return Status::OK();
+  if (!view->encrypted || key == nullptr) return Status::OK();
+  // The frame's header is authenticated with the entry; the entry check has just bound the
+  // index entry to this position, but not its frame offset.
+  if (frame_offset < kSegmentHeaderSize || frame_offset + kFrameHeaderSize > entry_offset) {
+    return Status::Corruption(path_ + ": position index entry of position " +
+                              std::to_string(position) + " names no frame before its event");
+  }
+  thread_local std::string plain;
+  return OpenEventEntry(data() + entry_offset, data() + frame_offset, position, *key, &plain, view)
+      .WithContext(path_);
 }
 
 Status Segment::Sync(std::uint64_t begin, std::uint64_t end) const {

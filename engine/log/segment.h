@@ -74,8 +74,11 @@ class Segment {
                      std::uint32_t* entry_offset) const;
 
   // Decodes the event at `position` (which this segment holds, per the index) into `view`,
-  // verifying its entry check. Corruption when the index or the entry is wrong.
-  Status ReadEvent(std::int64_t position, EventView* view) const;
+  // verifying its entry check. Corruption when the index or the entry is wrong. An encrypted
+  // event is opened with `key` (Corruption when it does not authenticate), and the view then
+  // points into a buffer of the calling thread, valid until its next ReadEvent; without a key its
+  // view stays encrypted (EventView::encrypted).
+  Status ReadEvent(std::int64_t position, EventView* view, const AesGcm* key = nullptr) const;
 
   // Hints that ReadEvent(position) follows soon: readers of many events issue these first so
   // that the cache misses of the index entries, then of the events, overlap.

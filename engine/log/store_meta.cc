@@ -21,8 +21,9 @@ Status WriteSlot(Env* env, const std::string& path, const StoreMeta& meta, bool 
 
 }  // namespace
 
-Result<StoreMeta> CreateStoreMeta(Env* env, const std::string& dir) {
+Result<StoreMeta> CreateStoreMeta(Env* env, const std::string& dir, std::uint32_t key_id) {
   StoreMeta meta;
+  meta.slot.key_id = key_id;
   env->RandomBytes(meta.slot.store_id.data(), meta.slot.store_id.size());
   meta.slot.generation = 1;
   meta.slot.writer_epoch = 1;

@@ -17,8 +17,9 @@ struct StoreMeta {
   int index = 0;  // which slot it is: 0 (A) or 1 (B)
 };
 
-// Creates store.meta for a new store (generation 1, epoch 1) durably.
-Result<StoreMeta> CreateStoreMeta(Env* env, const std::string& dir);
+// Creates store.meta for a new store (generation 1, epoch 1) durably, encrypted under the key
+// with `key_id` (0: not encrypted).
+Result<StoreMeta> CreateStoreMeta(Env* env, const std::string& dir, std::uint32_t key_id = 0);
 
 // Reads the current slot: the valid one with the larger generation. Corruption when neither is
 // valid.

@@ -1,7 +1,6 @@
 #include "tools/common/event_json.h"
 
-#include <crypto++/base64.h>
-#include <crypto++/filters.h>
+#include "engine/crypto/base64.h"
 
 #include <cstdio>
 
@@ -30,40 +29,6 @@ int HexDigit(char c) {
 }
 
 }  // namespace
-
-std::string Base64Encode(std::string_view bytes) {
-  std::string text;
-  CryptoPP::StringSource source(reinterpret_cast<const CryptoPP::byte*>(bytes.data()), bytes.size(),
-                                true,
-                                new CryptoPP::Base64Encoder(new CryptoPP::StringSink(text),
-                                                            /*insertLineBreaks=*/false));
-  return text;
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
-  // Crypto++'s decoder skips characters outside the alphabet; a strict check comes first.
-  std::size_t padding = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    const bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                          (c >= '0' && c <= '9') || c == '+' || c == '/';
-    if (c == '=' && i + 2 >= text.size()) {
-      ++padding;
-    } else if (!alphabet || padding > 0) {
-      return Invalid("data_b64 is not base64");
-    }
-  }
-  if (text.size() % 4 != 0) return Invalid("data_b64 is not base64 (length)");
-  std::string bytes;
-  try {
-    CryptoPP::StringSource source(reinterpret_cast<const CryptoPP::byte*>(text.data()), text.size(),
-                                  true,
-                                  new CryptoPP::Base64Decoder(new CryptoPP::StringSink(bytes)));
-  } catch (const CryptoPP::Exception& e) {
-    return Invalid(std::string("data_b64: ") + e.what());
-  }
-  return bytes;
-}
 
 std::string UuidToString(const Uuid& uuid) {
   std::string text;
@@ -129,7 +94,9 @@ Result<Event> EventFromJson(const Json& json) {
       ES_ASSIGN_OR_RETURN(event.tags, StringArray(value, "tags"));
     } else if (key == "data_b64") {
       if (!value.is_string()) return Invalid("data_b64 must be a string");
-      ES_ASSIGN_OR_RETURN(event.data, Base64Decode(value.get<std::string>()));
+      Result<std::string> data = Base64Decode(value.get<std::string>());
+      if (!data.ok()) return data.status().WithContext("data_b64");
+      event.data = std::move(data).value();
     } else if (key == "data") {
       if (!value.is_string()) return Invalid("data must be a string (UTF-8 text)");
       event.data = value.get<std::string>();

@@ -46,10 +46,6 @@ struct AppendLine {
 };
 Result<AppendLine> ParseAppendLine(std::string_view line);
 
-std::string Base64Encode(std::string_view bytes);
-// InvalidArgument when `text` is not base64.
-Result<std::string> Base64Decode(std::string_view text);
-
 std::string UuidToString(const Uuid& uuid);
 Result<Uuid> UuidFromString(std::string_view text);
 

@@ -1,5 +1,8 @@
 #include "tools/common/store_name.h"
 
+#include <es/encryption.h>
+#include <es/options.h>
+
 #include <filesystem>
 #include <string>
 
@@ -13,7 +16,8 @@
 
 namespace es::tools {
 
-Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only) {
+Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
+                                   std::string_view key_base64) {
   OpenedStore opened;
   if (name.starts_with("sqlite:")) {
 #ifdef ES_WITH_SQLITE
@@ -46,8 +50,13 @@ Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only) {
     return Status::InvalidArgument(
         "unknown store URI (a directory, sqlite:PATH or postgresql://...): " + std::string(name));
   }
-  Options options;
+  ES_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());
   options.read_only = read_only;
+  if (!key_base64.empty()) {
+    Result<std::shared_ptr<KeyProvider>> key = KeyProviderFromBase64(key_base64);
+    if (!key.ok()) return key.status().WithContext("--key");
+    options.key_provider = std::move(key).value();
+  }
   ES_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options, name));
   opened.engine = store.get();
   opened.backend = "engine";

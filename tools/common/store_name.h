@@ -21,9 +21,12 @@ struct OpenedStore {
 // Opens the store `name` names. With `read_only` (esdump), an engine store is opened read-only
 // (Options::read_only) and a SQLite database or PostgreSQL schema must already hold the tables
 // (nothing is created);
-// otherwise (esload) the store or database is created when missing. InvalidArgument for a URI of
-// a recorder this build lacks.
-Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only);
+// otherwise (esload) the store or database is created when missing. An engine store takes its
+// options from the environment (OptionsFromEnvironment: CIPHER_KEY, COMPRESSOR_TOPIC), and
+// `key_base64` (base64 of its key, as CIPHER_KEY), when not empty, overrides CIPHER_KEY.
+// InvalidArgument for a URI of a recorder this build lacks.
+Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
+                                   std::string_view key_base64 = {});
 
 }  // namespace es::tools
 

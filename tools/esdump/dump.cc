@@ -102,7 +102,8 @@ Status DumpInfo(Store& store, std::ostream& out, bool pretty) {
       {"tags", info.tag_count},
       {"streams", info.stream_count},
       {"io_backend", info.io_backend},
-      {"encryption", "none"},
+      {"encryption", info.encryption},
+      {"key_id", info.key_id == 0 ? Json(nullptr) : Json(info.key_id)},
       // Compression is chosen per open (Options::compression) and marked per event; what
       // the store itself holds are its dictionaries.
       {"compression_dictionaries", info.compression_dictionaries},

@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
   app.add_option("STORE", store_dir, "the store directory, sqlite:PATH or postgresql://...")
       ->required();
   app.add_flag("--pretty", pretty, "readable tables instead of JSON lines");
+  std::string key;
+  app.add_option("--key", key,
+                 "an encrypted store's key: base64 of 16, 24 or 32 bytes (prefer CIPHER_KEY in the "
+                 "environment: arguments are visible to other users); verify needs none");
 
   CLI::App* info = app.add_subcommand(
       "info",
@@ -85,7 +89,7 @@ int main(int argc, char** argv) {
     es::tools::DumpVerifyReport(*report, std::cout, pretty);
     return report->clean() ? 0 : kProblems;
   }
-  es::Result<es::tools::OpenedStore> store = es::tools::OpenStoreNamed(store_dir, true);
+  es::Result<es::tools::OpenedStore> store = es::tools::OpenStoreNamed(store_dir, true, key);
   if (!store.ok()) return Fail(store.status());
   es::Recorder& recorder = *store->recorder;
   es::Status done;

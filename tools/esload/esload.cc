@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
                "print one result per line: {\"ok\":true,\"position\":N} or "
                "{\"ok\":false,\"error\":\"condition_failed\",...}");
   app.add_flag("--stop-on-error", options.stop_on_error, "stop at the first bad or refused line");
+  std::string key;
+  app.add_option("--key", key,
+                 "the key of an encrypted store, or of the one to create: base64 of 16, 24 or 32 "
+                 "bytes (prefer CIPHER_KEY in the environment: arguments are visible to other "
+                 "users)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -45,7 +50,7 @@ int main(int argc, char** argv) {
     }
   }
   std::istream& in = input == "-" ? std::cin : file;
-  es::Result<es::tools::OpenedStore> store = es::tools::OpenStoreNamed(store_dir, false);
+  es::Result<es::tools::OpenedStore> store = es::tools::OpenStoreNamed(store_dir, false, key);
   if (!store.ok()) {
     std::cerr << "esload: " << store.status().ToString() << '\n';
     return 3;

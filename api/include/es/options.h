@@ -4,6 +4,7 @@
 #define ES_OPTIONS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "es/recorder.h"
@@ -12,6 +13,7 @@
 namespace es {
 
 class Env;
+class KeyProvider;  // es/encryption.h
 
 // How a store's files are written and synced (when Options::env is null).
 enum class IoBackend : unsigned char {
@@ -90,6 +92,16 @@ struct Options {
   // Data shorter than this is stored as it is: small data rarely shrinks on its own.
   std::uint32_t compression_min_bytes = 64;
 
+  // ---- Encryption (docs/encryption.md; OptionsFromEnvironment reads CIPHER_KEY) ----
+
+  // Set when creating a store to encrypt it for ever with AES-256-GCM: event types, tags, data,
+  // metadata, stream ids and versions in the log, and the index checkpoints. Positions, lengths,
+  // checksums and tracking records stay plain, so recovery and VerifyStore work without the key.
+  // An encrypted store must be opened with the same key, and a store created without one cannot
+  // be opened with one: Open fails with InvalidArgument before anything is read or written. Cost,
+  // measured on 256-byte events (docs/benchmarks.md): see "Encryption" there.
+  std::shared_ptr<KeyProvider> key_provider;
+
   // ---- Index checkpoints (docs/format.md, "Index checkpoint") ----
 
   // A background thread (looking every sync_interval_ms) writes a checkpoint of the in-memory
@@ -115,10 +127,13 @@ struct Options {
 
 // `base` with what the environment sets, as the Python library configures an application:
 // COMPRESSOR_TOPIC = "zstd" or "zstd:LEVEL" turns compression on, "none" or "" off (unset leaves
-// `base` as it is). With a non-empty `application_name`, "<APPLICATION_NAME>_COMPRESSOR_TOPIC"
-// (upper-cased) is read first. InvalidArgument naming the variable for any other value (the
-// Python library's topics, such as "eventsourcing.compressor:ZlibCompressor", name codecs this
-// store does not have).
+// `base` as it is); CIPHER_KEY, base64 of a 16, 24 or 32-byte key, sets key_provider (CIPHER_TOPIC
+// may be unset, empty, "aes-256-gcm" or the Python library's "eventsourcing.cipher:AESCipher",
+// which all mean the same; it needs CIPHER_KEY). With a non-empty `application_name`,
+// "<APPLICATION_NAME>_<VARIABLE>" (upper-cased) is read first. InvalidArgument naming the
+// variable for any other value (the Python library's other compressor topics, such as
+// "eventsourcing.compressor:ZlibCompressor", name codecs this store does not have); the message
+// never repeats a key.
 Result<Options> OptionsFromEnvironment(std::string_view application_name = {}, Options base = {});
 
 }  // namespace es

@@ -56,12 +56,16 @@ struct StoreInfo {
   std::uint64_t tag_count = 0;        // distinct tags
   std::uint64_t type_count = 0;       // distinct types
   std::uint64_t stream_count = 0;     // distinct stream ids
+  // How syncs and large writes are issued: "io_uring", "posix", "memory".
   std::string io_backend;
   // The compression dictionary new writes use with Options::compression kZstd (0: none), and
   // how many the store holds.
   std::uint32_t compression_dictionary = 0;
-  std::uint64_t compression_dictionaries =
-      0;  // how syncs and large writes are issued: "io_uring", "posix", "memory"
+  std::uint64_t compression_dictionaries = 0;
+  // "aes-256-gcm" for an encrypted store (es/encryption.h), else "none"; and the id of its key
+  // (0: none).
+  std::string encryption;
+  std::uint32_t key_id = 0;
   // Segments added since open, and how many of them were spares prepared ahead
   // (Options::prepare_spare_segment); a spare that failed to be made leaves its roll to create
   // the files.

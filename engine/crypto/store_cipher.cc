@@ -1,0 +1,50 @@
+#include "engine/crypto/store_cipher.h"
+
+#include <crypto++/misc.h>
+
+#include <string>
+
+#include "engine/crypto/key_derivation.h"
+#include "engine/util/coding.h"
+
+namespace es {
+namespace {
+
+std::string_view AsText(const StoreId& id) {
+  return std::string_view(reinterpret_cast<const char*>(id.data()), id.size());
+}
+
+std::string_view AsText(const AesGcm::Key& key) {
+  return std::string_view(reinterpret_cast<const char*>(key.data()), key.size());
+}
+
+}  // namespace
+
+Status StoreCipher::CheckMasterKey(std::string_view master_key) {
+  if (master_key.size() != 16 && master_key.size() != 24 && master_key.size() != 32) {
+    return Status::InvalidArgument("an encryption key must be 16, 24 or 32 bytes, not " +
+                                   std::to_string(master_key.size()));
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<StoreCipher>> StoreCipher::Create(std::string_view master_key,
+                                                         const StoreId& store_id) {
+  ES_RETURN_IF_ERROR(CheckMasterKey(master_key));
+  AesGcm::Key entries = DeriveKey(master_key, AsText(store_id), "es event entries v1");
+  AesGcm::Key checkpoints = DeriveKey(master_key, AsText(store_id), "es checkpoints v1");
+  return std::unique_ptr<StoreCipher>(new StoreCipher(KeyIdOf(master_key), entries, checkpoints));
+}
+
+StoreCipher::~StoreCipher() { CryptoPP::SecureWipeArray(checkpoints_.data(), checkpoints_.size()); }
+
+std::unique_ptr<AesGcm> StoreCipher::CheckpointKey(std::uint64_t salt, std::int64_t position,
+                                                   std::uint64_t writer_epoch) const {
+  std::string info(24, '\0');
+  EncodeFixed<std::uint64_t>(info.data(), salt);
+  EncodeFixed<std::int64_t>(info.data() + 8, position);
+  EncodeFixed<std::uint64_t>(info.data() + 16, writer_epoch);
+  return std::make_unique<AesGcm>(DeriveKey(AsText(checkpoints_), "es checkpoint v1", info));
+}
+
+}  // namespace es
