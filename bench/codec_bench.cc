@@ -1,15 +1,19 @@
-// Append and read throughput of the engine with and without compression, side by side in one
-// run, for 256-byte and 2 KiB JSON-like events, and the size they take in the log (issue 4).
+// Append and read throughput of the engine with and without compression and encryption, side by
+// side in one run, for 256-byte and 2 KiB JSON-like events, and the size they take in the log
+// (issue 4).
 //
 //   codec_bench [--events N] [--dir DIR]
 //
 // Each configuration appends N events one per write (durability none, so that the codec's cost is
 // not hidden behind fdatasync), then reads them all back in pages of 1,000. With "zstd+dict" the
 // store first holds N other events of the same shape, on which it trains a 110 KiB dictionary
-// (Store::TrainCompressionDictionary) before the measured appends. Output, one line per
-// configuration (log bytes include each event's framing: frame header and trailer, entry header,
-// type and tag, about 110 bytes here):
-//   <event size>  <codec>  append <us/event>  read <us/event>  log <bytes/event>  (<ratio>)
+// (Store::TrainCompressionDictionary) before the measured appends; "+aes" encrypts the store
+// (Options::key_provider). Output, one line per configuration, medians of three runs (log bytes
+// include each event's framing: frame header and trailer, entry header, type and tag, about 110
+// bytes here; the ratios compare with "none" of the same size in the same run):
+//   <event size>  <codec>  append <us/event>  read <us/event>  log <bytes/event>
+//       (<log ratio>)  read throughput <ratio>
+#include <es/encryption.h>
 #include <es/store.h>
 
 #include <cstdio>
@@ -65,12 +69,13 @@ void AppendAll(es::Store& store, const std::vector<es::Event>& events) {
   }
 }
 
-Figures Run(const std::string& dir, es::Compression compression, bool dictionary, std::size_t size,
-            int events) {
+Figures Run(const std::string& dir, es::Compression compression, bool dictionary, bool encrypted,
+            std::size_t size, int events) {
   std::filesystem::remove_all(dir);
   es::Options options;
   options.durability = es::Durability::kNone;
   options.compression = compression;
+  if (encrypted) options.key_provider = es::FixedKeyProvider(std::string(32, 'k'));
   options.checkpoint_interval_events = 0;
   auto store = es::Store::Open(options, dir);
   Check(store.status(), "open");
@@ -119,29 +124,38 @@ int main(int argc, char** argv) {
   }
   dir = ScratchDir(dir, "es-codec-bench");
   for (std::size_t size : {256u, 2048u}) {
-    double plain_bytes = 0;
+    double plain_bytes = 0, plain_read_us = 0;
     const struct {
       const char* name;
       es::Compression compression;
       bool dictionary;
-    } codecs[] = {{"none", es::Compression::kNone, false},
-                  {"zstd", es::Compression::kZstd, false},
-                  {"zstd+dict", es::Compression::kZstd, true}};
+      bool encrypted;
+    } codecs[] = {{"none", es::Compression::kNone, false, false},
+                  {"zstd", es::Compression::kZstd, false, false},
+                  {"zstd+dict", es::Compression::kZstd, true, false},
+                  {"aes", es::Compression::kNone, false, true},
+                  {"zstd+aes", es::Compression::kZstd, false, true},
+                  {"zstd+dict+aes", es::Compression::kZstd, true, true}};
     for (const auto& codec : codecs) {
       // Three runs each; the median of each figure.
       std::vector<double> append, read, bytes;
       for (int run = 0; run < 3; ++run) {
-        Figures f = Run(dir, codec.compression, codec.dictionary, size, events);
+        Figures f = Run(dir, codec.compression, codec.dictionary, codec.encrypted, size, events);
         append.push_back(f.append_us);
         read.push_back(f.read_us);
         bytes.push_back(f.log_bytes_per_event);
       }
       const double log_bytes = Median(bytes);
-      if (codec.compression == es::Compression::kNone) plain_bytes = log_bytes;
+      const double read_us = Median(read);
+      if (plain_bytes == 0) {  // "none" comes first
+        plain_bytes = log_bytes;
+        plain_read_us = read_us;
+      }
       std::printf(
-          "%5zu B  %-9s  append %6.2f us/event  read %6.2f us/event  log %7.1f B/event "
-          "(%.2fx of plain)\n",
-          size, codec.name, Median(append), Median(read), log_bytes, log_bytes / plain_bytes);
+          "%5zu B  %-13s  append %6.2f us/event  read %6.2f us/event  log %7.1f B/event "
+          "(%.2fx of plain)  read throughput %.2fx of plain\n",
+          size, codec.name, Median(append), read_us, log_bytes, log_bytes / plain_bytes,
+          plain_read_us / read_us);
       std::fflush(stdout);
     }
   }

@@ -37,6 +37,7 @@ AesGcm::~AesGcm() { CryptoPP::SecureWipeArray(key_.data(), key_.size()); }
 
 AesGcm::Ciphers& AesGcm::ForThisThread() const {
   thread_local std::vector<std::unique_ptr<Ciphers>> cache;  // most recently used last
+  if (!cache.empty() && cache.back()->serial == serial_) return *cache.back();
   auto found = std::find_if(cache.begin(), cache.end(),
                             [&](const auto& ciphers) { return ciphers->serial == serial_; });
   if (found != cache.end()) {
