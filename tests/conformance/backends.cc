@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "engine/testing/test_dir.h"
+#include "es/encryption.h"
 #include "es/env.h"
 #include "es/store.h"
 #include "tests/conformance/fixture.h"
@@ -82,6 +83,13 @@ Options Compressed() {
   return options;
 }
 
+// Every event encrypted (docs/encryption.md), and compressed first where it shrinks.
+Options Encrypted() {
+  Options options = Compressed();
+  options.key_provider = FixedKeyProvider(std::string(32, 'c'));
+  return options;
+}
+
 // The engine on an in-memory Env or in a temporary directory.
 std::function<std::unique_ptr<Fixture>()> Engine(Storage storage, bool reopen, Options options) {
   return [=]() -> std::unique_ptr<Fixture> {
@@ -155,6 +163,7 @@ const std::vector<Backend>& Backends() {
         {"engine-posix-sync-reopen",
          Engine(Storage::kFile, true, WithDurability(Durability::kSync))},
         {"engine-zstd-reopen", Engine(Storage::kMemory, true, Compressed())},
+        {"engine-zstd-aes-reopen", Engine(Storage::kMemory, true, Encrypted())},
 #ifdef ES_WITH_SQLITE
         {"sqlite-memory", Sqlite(Storage::kMemory, false)},
         {"sqlite-file-reopen", Sqlite(Storage::kFile, true)},
