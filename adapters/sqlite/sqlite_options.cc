@@ -37,6 +37,7 @@ Result<SqliteOptions> SqliteOptionsFromEnvironment(std::string_view application_
   ES_ASSIGN_OR_RETURN(Options engine, OptionsFromEnvironment(application_name));
   options.compression = engine.compression;
   options.compression_level = engine.compression_level;
+  options.key_provider = engine.key_provider;
   return options;
 }
 

@@ -20,6 +20,7 @@ struct SqliteTables {
   std::string events;
   std::string tags;
   std::string tracking;
+  std::string meta;  // settings of the tables: the id of the key that encrypts them
 };
 
 // SQL text with its values, bound in order.

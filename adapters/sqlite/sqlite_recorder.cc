@@ -4,6 +4,8 @@
 // every operation on it exclusive, shared by every recorder of the process that opens the same
 // shared-cache name (SQLite's table locks would otherwise fail such operations at once rather than
 // wait).
+#include <crypto++/misc.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <map>
@@ -17,6 +19,11 @@
 #include "adapters/sqlite/string_list_codec.h"
 #include "api/src/validation.h"
 #include "engine/compress/event_compressor.h"
+#include "engine/crypto/aes_gcm.h"
+#include "engine/crypto/key_derivation.h"
+#include "engine/crypto/store_cipher.h"
+#include "engine/util/coding.h"
+#include "es/encryption.h"
 #include "es/sqlite.h"
 
 namespace es {
@@ -25,9 +32,19 @@ namespace {
 // Data shorter than this is stored as it is (as Options::compression_min_bytes' default).
 constexpr std::size_t kMinCompressedBytes = 64;
 
-// The data_codec column: how the data column holds the event's data.
+// The data_codec column: how the data column holds the event's data (bits).
 constexpr std::int64_t kDataPlain = 0;
 constexpr std::int64_t kDataZstd = 1;  // a zstd frame (engine/compress)
+// data, and metadata when present, sealed (AesGcm::SealWithRandomNonce) after any compression.
+constexpr std::int64_t kDataEncrypted = 2;
+
+// The associated data of a sealed value: which column, and the event's position, so that no
+// sealed value can move to another row or column unnoticed.
+std::string SealedValueContext(char column, std::int64_t position) {
+  std::string context(9, column);
+  EncodeFixed<std::int64_t>(context.data() + 1, position);
+  return context;
+}
 
 bool IsInMemory(const std::string& dbname) {
   return dbname == ":memory:" || dbname.find("mode=memory") != std::string::npos;
@@ -60,7 +77,7 @@ Result<SqliteTables> TablesFor(const std::string& application_name) {
   std::string prefix = application_name.empty() ? "es" : application_name;
   std::transform(prefix.begin(), prefix.end(), prefix.begin(),
                  [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
-  return SqliteTables{prefix + "_events", prefix + "_tags", prefix + "_tracking"};
+  return SqliteTables{prefix + "_events", prefix + "_tags", prefix + "_tracking", prefix + "_meta"};
 }
 
 std::string SchemaSql(const SqliteTables& t) {
@@ -84,15 +101,35 @@ std::string SchemaSql(const SqliteTables& t) {
          "CREATE TABLE IF NOT EXISTS " +
          t.tracking +
          " (application_name TEXT PRIMARY KEY, notification_id INTEGER NOT NULL)"
-         " WITHOUT ROWID;";
+         " WITHOUT ROWID;"
+         "CREATE TABLE IF NOT EXISTS " +
+         t.meta + " (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;";
 }
 
-Result<SequencedEvent> ReadEventRow(SqliteStatement& row) {
+// The event of the current row of `statement` (kEventColumns), opened with `cipher` (null: the
+// tables are not encrypted).
+Result<SequencedEvent> ReadEventRow(SqliteStatement& row, const AesGcm* cipher) {
   SequencedEvent sequenced;
   sequenced.position = row.ColumnInt64(0);
+  const std::string where = "event " + std::to_string(sequenced.position);
+  const std::int64_t codec = row.ColumnInt64(8);
+  if ((codec & ~(kDataZstd | kDataEncrypted)) != 0) {
+    return Status::Corruption("unknown data_codec of " + where);
+  }
+  const bool encrypted = (codec & kDataEncrypted) != 0;
+  if (encrypted && cipher == nullptr) {
+    return Status::Corruption(where + " is encrypted, and its tables have no key");
+  }
   Event& event = sequenced.event;
   event.type = row.ColumnBytes(1);
-  event.data = row.ColumnBytes(2);
+  if (encrypted) {
+    ES_RETURN_IF_ERROR(cipher
+                           ->OpenWithStoredNonce(SealedValueContext('d', sequenced.position),
+                                                 row.ColumnBytes(2), &event.data)
+                           .WithContext(where + " data"));
+  } else {
+    event.data = row.ColumnBytes(2);
+  }
   ES_ASSIGN_OR_RETURN(event.tags, DecodeTags(row.ColumnBytes(3)));
   if (!row.ColumnIsNull(4)) {
     event.stream = StreamVersion{std::string(row.ColumnBytes(4)), row.ColumnInt64(5)};
@@ -100,35 +137,36 @@ Result<SequencedEvent> ReadEventRow(SqliteStatement& row) {
   if (!row.ColumnIsNull(6)) {
     std::string_view uuid = row.ColumnBytes(6);
     if (uuid.size() != 16)
-      return Status::Corruption("uuid column of " + std::to_string(sequenced.position) +
-                                " is not 16 bytes");
+      return Status::Corruption("uuid column of " + where + " is not 16 bytes");
     event.uuid.emplace();
     std::copy(uuid.begin(), uuid.end(), event.uuid->begin());
   }
   if (!row.ColumnIsNull(7)) {
-    ES_ASSIGN_OR_RETURN(event.metadata, DecodeMetadata(row.ColumnBytes(7)));
+    std::string opened;
+    if (encrypted) {
+      ES_RETURN_IF_ERROR(cipher
+                             ->OpenWithStoredNonce(SealedValueContext('m', sequenced.position),
+                                                   row.ColumnBytes(7), &opened)
+                             .WithContext(where + " metadata"));
+    }
+    ES_ASSIGN_OR_RETURN(event.metadata,
+                        DecodeMetadata(encrypted ? std::string_view(opened) : row.ColumnBytes(7)));
   }
-  switch (row.ColumnInt64(8)) {
-    case kDataPlain:
-      break;
-    case kDataZstd:
-      ES_RETURN_IF_ERROR(
-          DecompressEventData(row.ColumnBytes(2), nullptr, kMaxEventData, &event.data)
-              .WithContext("event " + std::to_string(sequenced.position)));
-      break;
-    default:
-      return Status::Corruption("unknown data_codec of event " +
-                                std::to_string(sequenced.position));
+  if ((codec & kDataZstd) != 0) {
+    std::string compressed = std::move(event.data);
+    ES_RETURN_IF_ERROR(
+        DecompressEventData(compressed, nullptr, kMaxEventData, &event.data).WithContext(where));
   }
   return sequenced;
 }
 
-Result<std::vector<SequencedEvent>> ReadEventRows(SqliteStatement& statement) {
+Result<std::vector<SequencedEvent>> ReadEventRows(SqliteStatement& statement,
+                                                  const AesGcm* cipher) {
   std::vector<SequencedEvent> events;
   while (true) {
     ES_ASSIGN_OR_RETURN(bool row, statement.Step());
     if (!row) return events;
-    ES_ASSIGN_OR_RETURN(SequencedEvent event, ReadEventRow(statement));
+    ES_ASSIGN_OR_RETURN(SequencedEvent event, ReadEventRow(statement, cipher));
     events.push_back(std::move(event));
   }
 }
@@ -174,6 +212,7 @@ class SqliteRecorder final : public Recorder {
         ES_RETURN_IF_ERROR(CheckTablesExist());
       }
       ES_RETURN_IF_ERROR(SetSynchronous(options_.durability));
+      ES_RETURN_IF_ERROR(SetUpEncryption());
     }
     if (options_.dbname != ":memory:") {
       ES_ASSIGN_OR_RETURN(poll_connection_,
@@ -220,7 +259,7 @@ class SqliteRecorder final : public Recorder {
                                           options.limit.value_or(-1));
       ReadResult read;
       ES_ASSIGN_OR_RETURN(SqliteStatement statement, sql.Prepare(connection));
-      ES_ASSIGN_OR_RETURN(read.events, ReadEventRows(statement));
+      ES_ASSIGN_OR_RETURN(read.events, ReadEventRows(statement, cipher_.get()));
       if (options.limit) {
         if (!read.events.empty()) read.head = read.events.back().position;
       } else {
@@ -246,7 +285,7 @@ class SqliteRecorder final : public Recorder {
     statement.BindInt64(2, options.gt.value_or(std::numeric_limits<std::int64_t>::min()));
     statement.BindInt64(3, options.lte.value_or(std::numeric_limits<std::int64_t>::max()));
     statement.BindInt64(4, options.limit.value_or(-1));
-    return ReadEventRows(statement);
+    return ReadEventRows(statement, cipher_.get());
   }
 
   Result<std::optional<std::int64_t>> Head() override {
@@ -349,6 +388,82 @@ class SqliteRecorder final : public Recorder {
     if (synchronous_ == mode) return Status::OK();
     ES_RETURN_IF_ERROR(writer_->Execute(std::string("PRAGMA synchronous=") + mode));
     synchronous_ = mode;
+    return Status::OK();
+  }
+
+  // Checks the key against the one the tables record (the writer lease held): an open without
+  // it, with another, or with one for tables that hold plain events fails here; the first open
+  // with a key of tables without events records it.
+  Status SetUpEncryption() {
+    const std::string name = "SQLite tables '" + tables_.events + "'";
+    ES_ASSIGN_OR_RETURN(SqliteStatement has_meta,
+                        writer_->Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                         "name = ?"));
+    has_meta.BindText(1, tables_.meta);
+    ES_ASSIGN_OR_RETURN(const bool meta_exists, has_meta.Step());
+    std::optional<std::int64_t> recorded;
+    if (meta_exists) {
+      ES_ASSIGN_OR_RETURN(
+          SqliteStatement select,
+          writer_->Prepare("SELECT value FROM " + tables_.meta + " WHERE name = 'key_id'"));
+      ES_ASSIGN_OR_RETURN(bool found, select.Step());
+      if (found) recorded = select.ColumnInt64(0);
+    }
+    if (options_.key_provider == nullptr) {
+      if (!recorded) return Status::OK();
+      return Status::InvalidArgument(name + " are encrypted (key id " + std::to_string(*recorded) +
+                                     "): open them with their key (key_provider or CIPHER_KEY)");
+    }
+    ES_ASSIGN_OR_RETURN(std::string key, options_.key_provider->MasterKey());
+    Status checked = StoreCipher::CheckMasterKey(key);
+    const std::int64_t key_id = KeyIdOf(key);
+    AesGcm::Key derived = DeriveKey(key, "", "es sqlite event data v1");
+    CryptoPP::SecureWipeArray(key.data(), key.size());
+    ES_RETURN_IF_ERROR(checked);
+    if (recorded && *recorded != key_id) {
+      return Status::InvalidArgument(name + " are encrypted under key id " +
+                                     std::to_string(*recorded) + "; the key given has id " +
+                                     std::to_string(key_id) + ": it is the wrong key");
+    }
+    if (!recorded) {
+      if (!meta_exists) {
+        return Status::InvalidArgument(name + " have no " + tables_.meta +
+                                       " table to record their key in (open them once with "
+                                       "create_table)");
+      }
+      ES_RETURN_IF_ERROR(Begin(*writer_, "BEGIN IMMEDIATE"));
+      Status recorded_now = [&]() -> Status {
+        ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> head, HeadOn(*writer_));
+        if (head) {
+          return Status::InvalidArgument(
+              name +
+              " hold events that are not encrypted, and a key was given: tables are "
+              "encrypted from their first event (export them into new ones to encrypt "
+              "them)");
+        }
+        ES_ASSIGN_OR_RETURN(SqliteStatement insert,
+                            writer_->Prepare("INSERT INTO " + tables_.meta +
+                                             " (name, value) VALUES ('key_id', ?)"
+                                             " ON CONFLICT (name) DO NOTHING"));
+        insert.BindInt64(1, key_id);
+        ES_RETURN_IF_ERROR(insert.Run());
+        ES_ASSIGN_OR_RETURN(
+            SqliteStatement select,
+            writer_->Prepare("SELECT value FROM " + tables_.meta + " WHERE name = 'key_id'"));
+        ES_ASSIGN_OR_RETURN(bool found, select.Step());
+        if (!found || select.ColumnInt64(0) != key_id) {
+          return Status::InvalidArgument(name + " were just encrypted under another key");
+        }
+        return Status::OK();
+      }();
+      if (!recorded_now.ok()) {
+        Rollback(*writer_);
+        return recorded_now;
+      }
+      ES_RETURN_IF_ERROR(Commit(*writer_));
+    }
+    cipher_ = std::make_unique<AesGcm>(derived);
+    CryptoPP::SecureWipeArray(derived.data(), derived.size());
     return Status::OK();
   }
 
@@ -461,8 +576,22 @@ class SqliteRecorder final : public Recorder {
                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     statement.BindInt64(1, position);
     statement.BindText(2, event.type);
-    statement.BindBlob(3, compressed_data != nullptr ? *compressed_data : event.data);
-    statement.BindInt64(9, compressed_data != nullptr ? kDataZstd : kDataPlain);
+    const std::string_view data = compressed_data != nullptr ? *compressed_data : event.data;
+    std::string sealed_data, metadata;
+    if (!event.metadata.empty()) metadata = EncodeMetadata(event.metadata);
+    if (cipher_ != nullptr) {
+      ES_RETURN_IF_ERROR(
+          cipher_->SealWithRandomNonce(SealedValueContext('d', position), data, &sealed_data));
+      if (!metadata.empty()) {
+        std::string sealed_metadata;
+        ES_RETURN_IF_ERROR(cipher_->SealWithRandomNonce(SealedValueContext('m', position), metadata,
+                                                        &sealed_metadata));
+        metadata = std::move(sealed_metadata);
+      }
+    }
+    statement.BindBlob(3, cipher_ != nullptr ? std::string_view(sealed_data) : data);
+    statement.BindInt64(9, (compressed_data != nullptr ? kDataZstd : kDataPlain) |
+                               (cipher_ != nullptr ? kDataEncrypted : kDataPlain));
     statement.BindBlob(4, EncodeTags(event.tags));
     if (event.stream) {
       statement.BindText(5, event.stream->id);
@@ -472,7 +601,7 @@ class SqliteRecorder final : public Recorder {
       statement.BindBlob(7, std::string_view(reinterpret_cast<const char*>(event.uuid->data()),
                                              event.uuid->size()));
     }
-    if (!event.metadata.empty()) statement.BindBlob(8, EncodeMetadata(event.metadata));
+    if (!metadata.empty()) statement.BindBlob(8, metadata);
     ES_RETURN_IF_ERROR(statement.Run());
     // The tags table holds each distinct tag of an event once: a query item's tags are a set.
     const std::set<std::string_view> tags(event.tags.begin(), event.tags.end());
@@ -520,6 +649,7 @@ class SqliteRecorder final : public Recorder {
   const bool in_memory_;
   const std::shared_ptr<std::mutex> exclusive_;      // in memory: guards every use of writer_
   const std::optional<EventCompressor> compressor_;  // with Compression::kZstd
+  std::unique_ptr<AesGcm> cipher_;                   // set by Start when the tables are encrypted
 
   std::mutex writer_mu_;  // file databases: guards writer_ and synchronous_
   const std::unique_ptr<SqliteConnection> writer_;

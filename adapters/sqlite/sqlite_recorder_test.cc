@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "engine/testing/test_dir.h"
+#include "es/encryption.h"
 #include "es/sqlite.h"
 
 namespace es {
@@ -334,6 +335,67 @@ TEST_CASE("sqlite: compressed event data, marked per row, read back whatever the
 
   // A damaged compressed payload is corruption at the read that meets it.
   raw.Execute("UPDATE es_events SET data = x'28b52ffd0000' WHERE position = 1");
+  CHECK(recorder->Read(Query{}, {}).status().IsCorruption());
+}
+
+TEST_CASE("sqlite: encrypted data and metadata, after compression; keys checked at open") {
+  testing::TempDir dir;
+  SqliteOptions options = FileOptions(dir);
+  options.compression = Compression::kZstd;
+  options.key_provider = FixedKeyProvider(std::string(32, 'k'));
+  std::string secret;
+  while (secret.size() < 4096) secret += R"({"secret-course":"course-7","places":10},)";
+  std::vector<Event> events = {testing::MakeEvent("Big", {"t"}, secret),
+                               testing::MakeEvent("Small", {"t"}, "secret-small"),
+                               testing::MakeEvent("Empty", {"t"}, "")};
+  events[0].metadata = {{"secret-key", "secret-value"}};
+  {
+    auto recorder = OpenOk(options);
+    REQUIRE(recorder->Append(events, std::nullopt).ok());
+  }
+  RawConnection raw(options.dbname);
+  CHECK(raw.Column("SELECT data_codec FROM es_events ORDER BY position") ==
+        std::vector<std::string>{"3", "2", "2"});
+  CHECK(raw.Column("SELECT count(*) FROM es_events WHERE instr(data, 'secret') > 0 OR "
+                   "instr(metadata, 'secret') > 0") == std::vector<std::string>{"0"});
+  CHECK(raw.Column("SELECT value != 0 FROM es_meta WHERE name = 'key_id'") ==
+        std::vector<std::string>{"1"});
+  {
+    options.compression = Compression::kNone;
+    auto recorder = OpenOk(options);
+    auto read = recorder->Read(Query{}, {});
+    REQUIRE_MESSAGE(read.ok(), read.status().ToString());
+    REQUIRE(read->events.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(read->events[i].event == events[i]);
+  }
+
+  const auto refused = [&](SqliteOptions o, const char* says) {
+    Result<std::unique_ptr<Recorder>> recorder = OpenSqliteRecorder(o);
+    REQUIRE_FALSE(recorder.ok());
+    CHECK(recorder.status().IsInvalidArgument());
+    CHECK_MESSAGE(recorder.status().message().find(says) != std::string::npos,
+                  recorder.status().ToString());
+  };
+  SqliteOptions wrong = options;
+  wrong.key_provider = FixedKeyProvider(std::string(32, 'w'));
+  refused(wrong, "wrong key");
+  SqliteOptions no_key = options;
+  no_key.key_provider = nullptr;
+  refused(no_key, "are encrypted");
+  SqliteOptions plain = FileOptions(dir);
+  plain.application_name = "plain";
+  REQUIRE(OpenOk(plain)->Append(events, std::nullopt).ok());
+  SqliteOptions keyed_plain = plain;
+  keyed_plain.key_provider = options.key_provider;
+  refused(keyed_plain, "not encrypted");
+
+  // A changed byte, or a value moved to another row, does not authenticate.
+  auto recorder = OpenOk(options);
+  raw.Execute(
+      "UPDATE es_events SET data = (SELECT data FROM es_events WHERE position = 3) "
+      "WHERE position = 2");
+  CHECK(recorder->Read(Query{}, {}).status().IsCorruption());
+  raw.Execute("UPDATE es_events SET data = x'00' || substr(data, 2) WHERE position = 2");
   CHECK(recorder->Read(Query{}, {}).status().IsCorruption());
 }
 

@@ -3,6 +3,7 @@
 #include <crypto++/aes.h>
 #include <crypto++/gcm.h>
 #include <crypto++/misc.h>
+#include <crypto++/osrng.h>
 
 #include <algorithm>
 #include <atomic>
@@ -84,6 +85,31 @@ Status AesGcm::Open(const Nonce& nonce, std::string_view associated_data, std::s
     return Status::Corruption("AES-GCM tag mismatch: the bytes were changed or the key is wrong");
   }
   return Status::OK();
+}
+
+Status AesGcm::SealWithRandomNonce(std::string_view associated_data, std::string_view plain,
+                                   std::string* sealed) const {
+  Nonce nonce;
+  try {
+    CryptoPP::OS_GenerateRandomBlock(/*blocking=*/false, nonce.data(), nonce.size());
+  } catch (const CryptoPP::Exception& e) {
+    return Status::IOError(std::string("no random nonce: ") + e.what());
+  }
+  sealed->resize(kNonceSize + plain.size() + kTagSize);
+  std::copy(nonce.begin(), nonce.end(), sealed->begin());
+  std::copy(plain.begin(), plain.end(), sealed->begin() + kNonceSize);
+  return Seal(nonce, associated_data, sealed->data() + kNonceSize, plain.size());
+}
+
+Status AesGcm::OpenWithStoredNonce(std::string_view associated_data, std::string_view sealed,
+                                   std::string* plain) const {
+  if (sealed.size() < kNonceSize + kTagSize) {
+    return Status::Corruption("sealed value shorter than a nonce and a tag");
+  }
+  Nonce nonce;
+  std::copy(sealed.begin(), sealed.begin() + kNonceSize, nonce.begin());
+  plain->resize(sealed.size() - kNonceSize - kTagSize);
+  return Open(nonce, associated_data, sealed.substr(kNonceSize), plain->data());
 }
 
 }  // namespace es

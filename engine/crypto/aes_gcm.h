@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "es/status.h"
@@ -37,6 +38,16 @@ class AesGcm {
   // `plain` then holds nothing meaningful. Thread-safe.
   Status Open(const Nonce& nonce, std::string_view associated_data, std::string_view sealed,
               char* plain) const;
+
+  // For values stored where no unique nonce can be derived (a database row whose insert may be
+  // retried): `*sealed` becomes a random nonce, then `plain` encrypted, then the tag (28 bytes
+  // more than `plain`). Random 96-bit nonces stay safe for about 2^32 values under one key.
+  Status SealWithRandomNonce(std::string_view associated_data, std::string_view plain,
+                             std::string* sealed) const;
+  // The inverse of SealWithRandomNonce. Corruption when `sealed` is too short or does not
+  // authenticate.
+  Status OpenWithStoredNonce(std::string_view associated_data, std::string_view sealed,
+                             std::string* plain) const;
 
  private:
   struct Ciphers;

@@ -108,9 +108,14 @@ std::function<std::unique_ptr<Fixture>()> Engine(Storage storage, bool reopen, O
 
 #ifdef ES_WITH_SQLITE
 // SQLite in a private in-memory database, or in a file of a temporary directory.
-std::function<std::unique_ptr<Fixture>()> Sqlite(Storage storage, bool reopen) {
+std::function<std::unique_ptr<Fixture>()> Sqlite(Storage storage, bool reopen,
+                                                 bool encrypted = false) {
   return [=]() -> std::unique_ptr<Fixture> {
     SqliteOptions options;
+    if (encrypted) {
+      options.compression = Compression::kZstd;
+      options.key_provider = FixedKeyProvider(std::string(32, 's'));
+    }
     std::shared_ptr<testing::TempDir> dir;
     if (storage == Storage::kMemory) {
       options.dbname = ":memory:";
@@ -167,6 +172,7 @@ const std::vector<Backend>& Backends() {
 #ifdef ES_WITH_SQLITE
         {"sqlite-memory", Sqlite(Storage::kMemory, false)},
         {"sqlite-file-reopen", Sqlite(Storage::kFile, true)},
+        {"sqlite-file-zstd-aes-reopen", Sqlite(Storage::kFile, true, /*encrypted=*/true)},
 #endif
     };
 #ifdef ES_WITH_POSTGRES

@@ -19,16 +19,26 @@ namespace es::tools {
 Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
                                    std::string_view key_base64) {
   OpenedStore opened;
+  ES_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());
+  options.read_only = read_only;
+  if (!key_base64.empty()) {
+    Result<std::shared_ptr<KeyProvider>> key = KeyProviderFromBase64(key_base64);
+    if (!key.ok()) return key.status().WithContext("--key");
+    options.key_provider = std::move(key).value();
+  }
   if (name.starts_with("sqlite:")) {
 #ifdef ES_WITH_SQLITE
-    ES_ASSIGN_OR_RETURN(SqliteOptions options, SqliteOptionsFromUri(name));
+    ES_ASSIGN_OR_RETURN(SqliteOptions sqlite, SqliteOptionsFromUri(name));
     // SQLite creates a missing file on open: a read-only look must not.
-    const bool path = !options.dbname.starts_with("file:") && options.dbname != ":memory:";
-    if (read_only && path && !std::filesystem::exists(options.dbname)) {
-      return Status::NotFound("no such SQLite database: " + options.dbname);
+    const bool path = !sqlite.dbname.starts_with("file:") && sqlite.dbname != ":memory:";
+    if (read_only && path && !std::filesystem::exists(sqlite.dbname)) {
+      return Status::NotFound("no such SQLite database: " + sqlite.dbname);
     }
-    options.create_table = !read_only;
-    ES_ASSIGN_OR_RETURN(opened.recorder, OpenSqliteRecorder(options));
+    sqlite.create_table = !read_only;
+    sqlite.compression = options.compression;
+    sqlite.compression_level = options.compression_level;
+    sqlite.key_provider = options.key_provider;
+    ES_ASSIGN_OR_RETURN(opened.recorder, OpenSqliteRecorder(sqlite));
     opened.backend = "sqlite";
     return opened;
 #else
@@ -37,9 +47,14 @@ Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
   }
   if (name.starts_with("postgresql://") || name.starts_with("postgres://")) {
 #ifdef ES_WITH_POSTGRES
-    ES_ASSIGN_OR_RETURN(PostgresOptions options, PostgresOptionsFromUri(name));
-    options.create_table = !read_only;
-    ES_ASSIGN_OR_RETURN(opened.recorder, OpenPostgresRecorder(options));
+    if (options.key_provider != nullptr && !read_only) {
+      // Its stores are never encrypted: loading one under a key would write plain data.
+      return Status::NotSupported("the PostgreSQL recorder does not encrypt event data: " +
+                                  std::string(name) + " (unset CIPHER_KEY, drop --key)");
+    }
+    ES_ASSIGN_OR_RETURN(PostgresOptions postgres, PostgresOptionsFromUri(name));
+    postgres.create_table = !read_only;
+    ES_ASSIGN_OR_RETURN(opened.recorder, OpenPostgresRecorder(postgres));
     opened.backend = "postgres";
     return opened;
 #else
@@ -49,13 +64,6 @@ Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
   if (name.find("://") != std::string_view::npos) {
     return Status::InvalidArgument(
         "unknown store URI (a directory, sqlite:PATH or postgresql://...): " + std::string(name));
-  }
-  ES_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());
-  options.read_only = read_only;
-  if (!key_base64.empty()) {
-    Result<std::shared_ptr<KeyProvider>> key = KeyProviderFromBase64(key_base64);
-    if (!key.ok()) return key.status().WithContext("--key");
-    options.key_provider = std::move(key).value();
   }
   ES_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options, name));
   opened.engine = store.get();

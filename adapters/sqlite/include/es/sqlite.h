@@ -62,6 +62,13 @@ struct SqliteOptions {
   // compressed, marked by the data_codec column. Applies to new writes; any is read back.
   Compression compression = Compression::kNone;
   int compression_level = 0;  // zstd's, 1 to 19; 0: zstd's default (3)
+
+  // Encrypts each event's data and metadata with AES-256-GCM (docs/sqlite.md, "Encryption");
+  // types, tags and stream ids stay plain, since queries select on them. The tables record the
+  // key's id when the first open with a key finds them without events: later opens need the same
+  // key (InvalidArgument otherwise, before anything is read), and tables holding plain events
+  // refuse a key.
+  std::shared_ptr<KeyProvider> key_provider;
 };
 
 // Opens (creating when missing) the database `options.dbname` and its tables. InvalidArgument for
@@ -74,8 +81,8 @@ Result<std::unique_ptr<Recorder>> OpenSqliteRecorder(const SqliteOptions& option
 Result<SqliteOptions> SqliteOptionsFromUri(std::string_view uri);
 
 // The options the Python library reads from the environment: SQLITE_DBNAME (required),
-// SQLITE_LOCK_TIMEOUT (whole seconds), CREATE_TABLE (y/n, yes/no, true/false, on/off, 1/0) and
-// COMPRESSOR_TOPIC (as OptionsFromEnvironment in es/options.h).
+// SQLITE_LOCK_TIMEOUT (whole seconds), CREATE_TABLE (y/n, yes/no, true/false, on/off, 1/0),
+// COMPRESSOR_TOPIC and CIPHER_KEY (as OptionsFromEnvironment in es/options.h).
 // With a non-empty `application_name`, "<APPLICATION_NAME>_<VAR>" (upper-cased) is read first and
 // the plain name is the fallback; the application name also names the tables. InvalidArgument
 // naming the variable when one is missing or malformed.
