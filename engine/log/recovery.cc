@@ -140,9 +140,11 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
     if (!lost_from) lost_from = log.next_position;
   };
   const auto lost_until = [&](std::int64_t last) {
-    if (lost_from && last >= *lost_from) {
+    if (lost_from && last > *lost_from) {
       (*damage)[lost_problem].message += "; positions " + std::to_string(*lost_from) + ".." +
                                          std::to_string(last) + " are unreadable";
+    } else if (lost_from && last == *lost_from) {
+      (*damage)[lost_problem].message += "; position " + std::to_string(last) + " is unreadable";
     }
     lost_from.reset();
   };
