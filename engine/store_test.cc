@@ -15,6 +15,7 @@
 namespace es {
 namespace {
 
+using testing::FrameOffsets;
 using testing::MakeEvent;
 
 constexpr char kDir[] = "/store";
@@ -40,19 +41,6 @@ struct MemStore {
     return std::string(kDir) + "/" + Segment::IndexFileName(base);
   }
 };
-
-// Offsets of the frames of a segment image, in order.
-std::vector<std::uint64_t> FrameOffsets(const std::string& segment) {
-  std::vector<std::uint64_t> offsets;
-  std::uint64_t offset = kSegmentHeaderSize;
-  while (offset + 4 <= segment.size()) {
-    auto length = DecodeFixed<std::uint32_t>(segment.data() + offset);
-    if (length == 0) break;
-    offsets.push_back(offset);
-    offset += length;
-  }
-  return offsets;
-}
 
 std::int64_t AppendOk(Store& store, std::vector<Event> events) {
   auto position = store.Append(events, std::nullopt);
@@ -384,9 +372,7 @@ TEST_CASE(
   testing::ForgetDurablePosition(m.env.get(), kDir);  // as a crash, not a clean close, leaves it
   const std::vector<std::uint64_t> frames =
       FrameOffsets(testing::ReadFile(m.env.get(), m.SegmentPath()));
-  std::string byte = testing::ReadFile(m.env.get(), m.SegmentPath()).substr(frames[1] + 60, 1);
-  byte[0] = static_cast<char>(byte[0] ^ 0x10);
-  testing::PatchFile(m.env.get(), m.SegmentPath(), frames[1] + 60, byte);
+  testing::FlipBit(m.env.get(), m.SegmentPath(), frames[1] + 60);
   auto store = m.OpenOk();
   CHECK(AllPositions(*store) == Range(1, 1));
   const std::string segment = testing::ReadFile(m.env.get(), m.SegmentPath());

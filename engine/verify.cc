@@ -1,5 +1,6 @@
-// VerifyStore (es/verify.h): a read-only recovery walk that records where every event is, then
-// the position index files and checkpoints checked against it.
+// VerifyStore (es/verify.h): a read-only recovery walk that goes on past damage (SalvageLog) and
+// records where every event it finds is, then the position index files and checkpoints checked
+// against it.
 #include "es/verify.h"
 
 #include <algorithm>
@@ -23,12 +24,13 @@ namespace {
 constexpr std::size_t kProblemsPerIndex = 10;
 
 struct Located {
+  std::int64_t position;
   std::uint32_t frame_offset;
   std::uint32_t entry_offset;
 };
 
-// Compares the position index file of the segment with base `base` against `expected` (the
-// entries of its events, in position order).
+// Compares the position index file of `segment` against `expected` (the entries of the events
+// the walk found in it, in position order: past damage, positions may be missing).
 void VerifyPositionIndex(Env* env, const std::string& dir, const SegmentHeader& segment,
                          const std::vector<Located>& expected, VerifyReport* report) {
   const std::int64_t base = segment.base_position;
@@ -44,7 +46,12 @@ void VerifyPositionIndex(Env* env, const std::string& dir, const SegmentHeader& 
   if (!file.ok()) return problem(std::nullopt, file.status().ToString());
   Result<std::uint64_t> size = (*file)->Size();
   if (!size.ok()) return problem(std::nullopt, size.status().ToString());
-  const std::uint64_t need = kPositionIndexHeaderSize + expected.size() * kPositionIndexEntrySize;
+  const auto entry_offset = [&](std::int64_t position) {
+    return kPositionIndexHeaderSize +
+           static_cast<std::uint64_t>(position - base) * kPositionIndexEntrySize;
+  };
+  const std::uint64_t need =
+      expected.empty() ? kPositionIndexHeaderSize : entry_offset(expected.back().position + 1);
   if (*size < need) {
     return problem(std::nullopt,
                    "shorter (" + std::to_string(*size) + " bytes) than its segment's events need");
@@ -63,17 +70,17 @@ void VerifyPositionIndex(Env* env, const std::string& dir, const SegmentHeader& 
                    "its header belongs to another segment (the next open for writing rebuilds it)");
   }
   std::size_t wrong = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const std::uint64_t offset = kPositionIndexHeaderSize + i * kPositionIndexEntrySize;
+  for (const Located& event : expected) {
+    const std::uint64_t offset = entry_offset(event.position);
     const auto frame = DecodeFixed<std::uint32_t>(bytes.data() + offset);
     const auto entry = DecodeFixed<std::uint32_t>(bytes.data() + offset + 4);
     ++report->index_entries;
-    if (frame == expected[i].frame_offset && entry == expected[i].entry_offset) continue;
+    if (frame == event.frame_offset && entry == event.entry_offset) continue;
     if (++wrong <= kProblemsPerIndex) {
-      problem(offset, "entry of position " + std::to_string(base + static_cast<std::int64_t>(i)) +
-                          " is (" + std::to_string(frame) + ", " + std::to_string(entry) +
-                          "); the log has it at (" + std::to_string(expected[i].frame_offset) +
-                          ", " + std::to_string(expected[i].entry_offset) + ")");
+      problem(offset, "entry of position " + std::to_string(event.position) + " is (" +
+                          std::to_string(frame) + ", " + std::to_string(entry) +
+                          "); the log has it at (" + std::to_string(event.frame_offset) + ", " +
+                          std::to_string(event.entry_offset) + ")");
     }
   }
   if (wrong > kProblemsPerIndex) {
@@ -113,8 +120,8 @@ Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir_vi
   // Where the log holds each event, by segment base.
   std::map<std::int64_t, std::vector<Located>> located;
   std::string scratch;  // decompressed data, checked and dropped
-  Result<RecoveredLog> log = RecoverLog(
-      env, dir, meta->slot, files.segment_bases, ReplayStart{},
+  Result<RecoveredLog> log = SalvageLog(
+      env, dir, meta->slot, files.segment_bases,
       [&](Segment& segment, std::uint64_t frame_offset, const FrameHeader& header) {
         ++report.frames;
         std::vector<Located>& entries = located[segment.header().base_position];
@@ -122,7 +129,7 @@ Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir_vi
             segment.data() + frame_offset, header, segment.header().salt,
             [&](const EventView& event, std::size_t entry_offset, std::int64_t position) {
               ++report.events;
-              entries.push_back({static_cast<std::uint32_t>(frame_offset),
+              entries.push_back({position, static_cast<std::uint32_t>(frame_offset),
                                  static_cast<std::uint32_t>(frame_offset + entry_offset)});
               // The checksums passed, so only a writer's bug could leave data that does not
               // decompress; readers would meet it as Corruption.
@@ -139,7 +146,7 @@ Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir_vi
             },
             [](const TrackingView&) {});
       },
-      /*read_only=*/true);
+      &report.problems);
   if (log.ok()) {
     report.torn_bytes = log->torn_bytes;
     report.segments = log->segments.size();
@@ -148,8 +155,8 @@ Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir_vi
       VerifyPositionIndex(env, dir, header, located[header.base_position], &report);
     }
   } else {
-    // The message names the segment file and the offset. The walk's segments are gone with the
-    // failed result: their indexes are checked by the next verify of a repaired store.
+    // An I/O error: the walk's segments are gone with the failed result, and their indexes are
+    // checked by the next verify that reads them.
     report.problems.push_back({"", std::nullopt, log.status().ToString()});
   }
   for (const std::string& name : files.index_files) {

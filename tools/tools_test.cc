@@ -1,5 +1,6 @@
 // Tests of esdump's and esload's work (docs/tools.md), on stores in memory: JSON forms, the
 // commands' output, verify against damage of every kind it checks, and export -> load -> export.
+// The esdump binary itself verifies a damaged store on disk: its lines and exit status.
 #include <doctest/doctest.h>
 
 #include <es/encryption.h>
@@ -7,7 +8,10 @@
 #include <es/store.h>
 #include <es/verify.h>
 
+#include <sys/wait.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -114,6 +118,21 @@ Loaded LoadWithResults(Recorder& recorder, const std::string& input) {
   loaded.results = Lines(out.str());
   loaded.errors = errors.str();
   return loaded;
+}
+
+// What the esdump binary of this build writes to stdout when run with `args`, and its exit status.
+struct Ran {
+  std::vector<Json> lines;
+  int status = -1;
+};
+Ran RunEsdump(const std::string& args) {
+  FILE* pipe = popen((std::string(ES_ESDUMP) + " " + args).c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  const int status = pclose(pipe);
+  return {Lines(out), WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
 TEST_CASE("tools: event JSON round-trips every field") {
@@ -485,15 +504,63 @@ TEST_CASE("esdump verify: clean, then each kind of damage is found and located")
   SUBCASE("a frame") {
     patch("00000000000000000001.seg", 4096 + 100, "\x42");
     VerifyReport report = m.Verify();
-    REQUIRE_FALSE(report.clean());
-    CHECK(report.problems[0].message.find("00000000000000000001.seg at offset 4096") !=
-          std::string::npos);
+    REQUIRE(report.problems.size() == 1);
+    CHECK(report.problems[0].file == "00000000000000000001.seg");
+    CHECK(report.problems[0].offset == 4096);
+    CHECK(report.problems[0].message.find("positions 1..10 are unreadable") != std::string::npos);
+    CHECK(report.events == 190);
   }
   SUBCASE("a stray file") {
     patch("notes.txt", 0, "hello");
     VerifyReport report = m.Verify();
     REQUIRE(report.problems.size() == 1);
     CHECK(report.problems[0].file == "notes.txt");
+  }
+}
+
+TEST_CASE(
+    "esdump verify (the binary): each damage with its file and offset; a torn tail is clean") {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  testing::WriteSegmentedStore(env, dir.path());  // segments from 1, 61, 121 and 181
+  const auto frames = [&](const std::string& segment) {
+    return testing::FrameOffsets(testing::ReadFile(env, dir.path() + "/" + segment));
+  };
+  const std::string first = "00000000000000000001.seg";
+  const std::string third = "00000000000000000121.seg";
+  const std::string last = "00000000000000000181.seg";
+
+  SUBCASE("a flipped bit in the first segment and one in the third: both reported") {
+    const std::uint64_t damaged_first = frames(first)[2];
+    const std::uint64_t damaged_third = frames(third)[4];
+    testing::FlipBit(env, dir.path() + "/" + first, damaged_first + 100);
+    testing::FlipBit(env, dir.path() + "/" + third, damaged_third + 100);
+    Ran ran = RunEsdump(dir.path() + " verify");
+    CHECK(ran.status == 1);
+    REQUIRE(ran.lines.size() == 3);
+    CHECK(ran.lines[0]["file"] == first);
+    CHECK(ran.lines[0]["offset"] == damaged_first);
+    CHECK(ran.lines[0]["problem"].get<std::string>().find("positions 21..30 are unreadable") !=
+          std::string::npos);
+    CHECK(ran.lines[1]["file"] == third);
+    CHECK(ran.lines[1]["offset"] == damaged_third);
+    CHECK(ran.lines[1]["problem"].get<std::string>().find("positions 161..170 are unreadable") !=
+          std::string::npos);
+    CHECK(ran.lines[2]["clean"] == false);
+    CHECK(ran.lines[2]["problems"] == 2);
+    CHECK(ran.lines[2]["segments"] == 4);
+    CHECK(ran.lines[2]["events"] == 180);
+    CHECK(ran.lines[2]["index_entries"] == 180);
+  }
+  SUBCASE("a torn tail alone: clean") {
+    testing::ForgetDurablePosition(env, dir.path());  // as a crash, not a clean close, leaves it
+    testing::FlipBit(env, dir.path() + "/" + last, frames(last).back() + 100);
+    Ran ran = RunEsdump(dir.path() + " verify");
+    CHECK(ran.status == 0);
+    REQUIRE(ran.lines.size() == 1);
+    CHECK(ran.lines[0]["clean"] == true);
+    CHECK(ran.lines[0]["events"] == 190);
+    CHECK(ran.lines[0]["torn_bytes"] > 0);
   }
 }
 

@@ -1,6 +1,6 @@
 // Log recovery at open (docs/format.md, "Recovery"): walks the segments verifying frames, from
 // the start of the log or from where an index checkpoint ends, and tells a torn tail (cut) from
-// corruption (Open fails naming the segment and offset).
+// corruption (Open fails naming the segment and offset). VerifyStore's walk goes on past it.
 #ifndef ES_ENGINE_LOG_RECOVERY_H_
 #define ES_ENGINE_LOG_RECOVERY_H_
 
@@ -15,6 +15,7 @@
 #include "engine/log/store_meta.h"
 #include "es/env.h"
 #include "es/result.h"
+#include "es/verify.h"
 
 namespace es {
 
@@ -49,6 +50,19 @@ using FrameVisitor =
 Result<RecoveredLog> RecoverLog(Env* env, const std::string& dir, const MetaSlot& meta,
                                 const std::vector<std::int64_t>& segment_bases, ReplayStart start,
                                 const FrameVisitor& visit, bool read_only = false);
+
+// For VerifyStore: the walk of a read-only RecoverLog over the whole log, going on past damage
+// where RecoverLog fails. Damage in a segment (bytes that are neither valid frames nor a torn
+// tail, by recovery's rules) runs from where the walk stops to the next 8-aligned offset where a
+// frame the log can go on at parses (its positions may jump), or to the end of the segment's
+// nonzero bytes. A segment whose header is damaged or names another store is passed over; one
+// starting at another position than expected is walked from its own base. Each damage is appended
+// to `damage` with its segment file and offset and the positions it made unreadable, as is a log
+// ending before the durable position. The result holds the segments walked; only an I/O error
+// fails it.
+Result<RecoveredLog> SalvageLog(Env* env, const std::string& dir, const MetaSlot& meta,
+                                const std::vector<std::int64_t>& segment_bases,
+                                const FrameVisitor& visit, std::vector<VerifyProblem>* damage);
 
 }  // namespace es
 

@@ -5,7 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "engine/format/file_headers.h"
 #include "engine/log/store_meta.h"
+#include "engine/util/coding.h"
+#include "es/store.h"
 
 namespace es::testing {
 
@@ -43,6 +46,24 @@ void PatchFile(Env* env, const std::string& path, std::uint64_t offset, const st
   REQUIRE((*file)->Write(offset, bytes).ok());
 }
 
+void FlipBit(Env* env, const std::string& path, std::uint64_t offset) {
+  std::string byte = ReadFile(env, path).substr(offset, 1);
+  byte[0] = static_cast<char>(byte[0] ^ 0x10);
+  PatchFile(env, path, offset, byte);
+}
+
+std::vector<std::uint64_t> FrameOffsets(const std::string& segment) {
+  std::vector<std::uint64_t> offsets;
+  std::uint64_t offset = kSegmentHeaderSize;
+  while (offset + 4 <= segment.size()) {
+    auto length = DecodeFixed<std::uint32_t>(segment.data() + offset);
+    if (length == 0) break;
+    offsets.push_back(offset);
+    offset += length;
+  }
+  return offsets;
+}
+
 DirImage ReadDir(Env* env, const std::string& dir) {
   DirImage image;
   auto children = env->GetChildren(dir);
@@ -63,6 +84,23 @@ void WriteDir(Env* env, const std::string& dir, const DirImage& image) {
     REQUIRE((*file)->Truncate(0).ok());
     REQUIRE((*file)->Write(0, bytes).ok());
   }
+}
+
+Options WriteSegmentedStore(Env* env, const std::string& dir) {
+  Options options;
+  options.env = env;
+  options.durability = Durability::kSync;
+  options.prepare_spare_segment = false;
+  options.checkpoint_interval_events = 0;
+  options.segment_events = 64;
+  options.segment_bytes = 64 * 1024;
+  options.max_write_bytes = 32 * 1024;
+  options.max_write_events = 16;
+  auto store = Store::Open(options, dir);
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  const std::vector<Event> batch(10, MakeEvent("T", {"t"}, "payload"));
+  for (int i = 0; i < 20; ++i) REQUIRE((*store)->Append(batch, std::nullopt).ok());
+  return options;
 }
 
 Event MakeEvent(std::string type, std::vector<std::string> tags, std::string data) {

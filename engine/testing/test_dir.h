@@ -9,6 +9,7 @@
 
 #include "es/env.h"
 #include "es/event.h"
+#include "es/options.h"
 #include "es/query.h"
 
 namespace es::testing {
@@ -35,12 +36,22 @@ void WriteDir(Env* env, const std::string& dir, const DirImage& image);
 // Reads a whole file / writes bytes into a file (created if missing) at an offset.
 std::string ReadFile(Env* env, const std::string& path);
 void PatchFile(Env* env, const std::string& path, std::uint64_t offset, const std::string& bytes);
+// Flips a bit of the byte at `offset` of the file at `path`.
+void FlipBit(Env* env, const std::string& path, std::uint64_t offset);
+
+// Offsets of the frames of a segment file's bytes, in order.
+std::vector<std::uint64_t> FrameOffsets(const std::string& segment);
 
 // Rewrites store.meta of the store in `dir` as a writer that crashed would have left it: no
 // position recorded as durable (as when the open before the crash found an empty log). Tests that
 // forge a crash's leftovers from a cleanly closed store need it: a clean close records every
 // frame as durable, and damage to those is corruption, not a torn tail.
 void ForgetDurablePosition(Env* env, const std::string& dir);
+
+// Writes a new store in `dir` of `env` with 200 events in 20 frames of 10, in segments of 60
+// events (from positions 1, 61, 121 and 181), each frame recording the ones before it as durable
+// (kSync). Returns the options it was written with.
+Options WriteSegmentedStore(Env* env, const std::string& dir);
 
 Event MakeEvent(std::string type, std::vector<std::string> tags, std::string data = "");
 QueryItem Item(std::vector<std::string> types, std::vector<std::string> tags);

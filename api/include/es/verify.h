@@ -41,8 +41,12 @@ struct VerifyReport {
 //    next open for writing rebuilds it);
 //  - every index checkpoint, with every check Open makes before trusting one (docs/format.md,
 //    "Index checkpoint").
-// A damaged log stops the walk at the damage (reported with its segment and offset); the later
-// checks then cover what came before it. Only an unreadable directory is a non-OK result.
+// The walk goes on past damage: each damaged stretch of a segment (bytes that are neither valid
+// frames nor a torn tail, by recovery's rules) is reported with its segment file and the offset
+// where it begins, up to the next 8-aligned offset where a valid frame lets the walk go on, and
+// with the positions it made unreadable; a segment whose header is damaged is reported and passed
+// over. The later checks cover every event the walk found. Only an unreadable directory is a
+// non-OK result.
 // Encryption keys are never needed (docs/format.md).
 Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir);
 
