@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -120,13 +121,13 @@ Loaded LoadWithResults(Recorder& recorder, const std::string& input) {
   return loaded;
 }
 
-// What the esdump binary of this build writes to stdout when run with `args`, and its exit status.
+// What a command line (a shell command) writes to stdout, and its exit status.
 struct Ran {
   std::vector<Json> lines;
   int status = -1;
 };
-Ran RunEsdump(const std::string& args) {
-  FILE* pipe = popen((std::string(ES_ESDUMP) + " " + args).c_str(), "r");
+Ran RunCommand(const std::string& command) {
+  FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string out;
   char buffer[4096];
@@ -134,6 +135,9 @@ Ran RunEsdump(const std::string& args) {
   const int status = pclose(pipe);
   return {Lines(out), WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
+
+// The esdump binary of this build run with `args`.
+Ran RunEsdump(const std::string& args) { return RunCommand(std::string(ES_ESDUMP) + " " + args); }
 
 TEST_CASE("tools: event JSON round-trips every field") {
   std::int64_t position = 1;
@@ -293,6 +297,40 @@ TEST_CASE("esdump and esload open encrypted stores with --key or CIPHER_KEY, and
   Result<VerifyReport> report = VerifyStore(Options{.read_only = true}, copy);
   REQUIRE(report.ok());
   CHECK(report->clean());
+}
+
+TEST_CASE("the binaries: esload --key makes an encrypted store, esdump reads it with the key") {
+  testing::TempDir dir;
+  const std::string store = dir.path() + "/store", input = dir.path() + "/in.jsonl";
+  const std::string key = Base64Encode(std::string(32, 'b'));
+  {
+    std::ofstream lines(input);
+    for (int i = 0; i < 2000; ++i) {
+      lines << R"({"type":"Enrolled","tags":["s)" << i << R"("],"data":"{\"student\":\"secret-)"
+            << i << R"(\",\"course\":\"c)" << i % 13 << R"(\"}"})" << '\n';
+    }
+  }
+  const std::string esload = std::string(ES_ESLOAD) + " " + store;
+  Ran loaded = RunCommand(esload + " " + input + " --key " + key);
+  REQUIRE(loaded.status == 0);
+  CHECK(loaded.lines.at(0)["events"] == 2000);
+  CHECK(RunEsdump(store + " info 2>/dev/null").status == 2);  // an invalid argument: no key
+  Ran info = RunCommand("CIPHER_KEY=" + key + " " + ES_ESDUMP + " " + store + " info");
+  REQUIRE(info.status == 0);
+  CHECK(info.lines.at(0)["encryption"] == "aes-256-gcm");
+  Ran read = RunEsdump(store + " --key " + key + " read --query '[{\"tags\":[\"s7\"]}]'");
+  REQUIRE(read.status == 0);
+  REQUIRE(read.lines.size() == 1);
+  CHECK(Base64Decode(read.lines[0]["data_b64"].get<std::string>())->find("secret-7") !=
+        std::string::npos);
+  CHECK(RunEsdump(store + " verify").status == 0);
+
+  Ran trained =
+      RunCommand(esload + " --key " + key + " --train-dictionary --dictionary-bytes 4096");
+  REQUIRE(trained.status == 0);
+  CHECK(trained.lines.at(0)["dictionary"] == 1);
+  CHECK(std::filesystem::exists(store + "/00000000000000000001.zdict"));
+  CHECK(RunCommand(esload + " --train-dictionary 2>/dev/null").status == 3);  // no key
 }
 
 // Exports a filled engine store, loads the export into the (empty) store `uri` names, and checks
