@@ -6,7 +6,10 @@
 // Input: one mode byte, then the bytes. When the mode byte is odd the target first seals the
 // frame the bytes hold as a writer would (its event entry checks, padding, checksum and trailer,
 // whenever its length fields are consistent), so that the fuzzer gets past the checksum into
-// the body; otherwise the bytes are parsed as they are.
+// the body; otherwise the bytes are parsed as they are. Encrypted entries are opened with one
+// fixed key (the fuzzer meets authentic ones only in seeds made with it, fuzz/make_corpus.cc):
+// one that does not authenticate must be Corruption, and one that does must encrypt back, with
+// its nonce and associated data, to exactly its bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -15,16 +18,39 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/crypto/aes_gcm.h"
 #include "engine/format/event_entry.h"
 #include "engine/format/frame.h"
 #include "engine/util/checksum.h"
 #include "engine/util/coding.h"
+#include "fuzz/fuzz_key.h"
 
 namespace es {
 namespace {
 
 constexpr std::uint64_t kSalt = 0x5eed5a175eed5a17ull;
-constexpr std::int64_t kEntryPosition = 42;
+using fuzz::FuzzKey;
+using fuzz::LoneFrameHeader;
+constexpr std::int64_t kEntryPosition = fuzz::kLoneEntryPosition;
+
+bool StoredEncrypted(const char* entry) {
+  return (DecodeFixed<std::uint16_t>(entry + 8) & 16) != 0;
+}
+
+// Encodes `event` as the entry a writer makes (encrypted like the parsed entry was); false when
+// it cannot be encoded or its size is not `expected_size`.
+bool Reencode(const Event& event, const std::string* stored, bool encrypted,
+              const char* frame_header, std::int64_t position, std::size_t expected_size,
+              char* dst) {
+  std::size_t size = 0;
+  if (!EventEntrySize(event, &size, stored, encrypted).ok() || size != expected_size) return false;
+  if (!encrypted) {
+    EncodeEventEntry(event, position, kSalt, dst, stored);
+    return true;
+  }
+  return EncodeEncryptedEventEntry(event, position, kSalt, frame_header, FuzzKey(), dst, stored)
+      .ok();
+}
 
 // A failure must be a Corruption status: anything else (an OK without a result, another code)
 // is a wrong answer.
@@ -39,13 +65,21 @@ void CheckEventEntry(const std::vector<char>& bytes) {
   Status parsed = ParseEventEntry(bytes.data(), bytes.size(), &view, &length);
   if (!parsed.ok()) return RequireCorruption(parsed);
   if (length > bytes.size()) std::abort();
+  const bool encrypted = view.encrypted;
+  if (encrypted != StoredEncrypted(bytes.data())) std::abort();
+  std::string plain;
+  Status opened =
+      OpenEventEntry(bytes.data(), LoneFrameHeader(), kEntryPosition, FuzzKey(), &plain, &view);
+  if (!opened.ok()) return RequireCorruption(opened);
   const Event event = ToEvent(view);
   // Compressed data is stored as it is: the entry holds it in the data field, flagged.
   const std::string* stored = view.data_compressed ? &event.data : nullptr;
-  std::size_t size = 0;
-  if (!EventEntrySize(event, &size, stored).ok() || size != length) std::abort();
-  std::vector<char> encoded(size);
-  EncodeEventEntry(event, kEntryPosition, kSalt, encoded.data(), stored);
+  std::vector<char> encoded(length);
+  if (!Reencode(event, stored, encrypted, LoneFrameHeader(), kEntryPosition, length,
+                encoded.data())) {
+    std::abort();
+  }
+  const std::size_t size = length;
   // Bytes [4, 8) hold the entry check, which binds the entry to a position: only the rest must
   // be the input's.
   if (std::memcmp(encoded.data(), bytes.data(), 4) != 0 ||
@@ -94,17 +128,22 @@ void CheckFrame(const std::vector<char>& bytes) {
     std::size_t offset;
     std::int64_t position;
     bool compressed;  // event.data is the stored zstd frame
+    bool encrypted;
+    std::size_t length;
   };
   std::vector<ParsedEvent> events;
   std::vector<Tracking> trackings;
   Status body = ParseFrameBody(
       bytes.data(), header, kSalt,
       [&](const EventView& view, std::size_t offset, std::int64_t position) {
-        events.push_back({ToEvent(view), offset, position, view.data_compressed});
+        const char* entry = bytes.data() + offset;
+        events.push_back({ToEvent(view), offset, position, view.data_compressed,
+                          StoredEncrypted(entry), DecodeFixed<std::uint32_t>(entry)});
       },
       [&](const TrackingView& view) {
         trackings.push_back({std::string(view.application_name), view.notification_id});
-      });
+      },
+      &FuzzKey());
   if (!body.ok()) return RequireCorruption(body);
   if (events.size() != header.event_count || trackings.size() != header.tracking_count) {
     std::abort();
@@ -115,13 +154,12 @@ void CheckFrame(const std::vector<char>& bytes) {
   std::size_t offset = kFrameHeaderSize;
   for (const ParsedEvent& parsed_event : events) {
     const std::string* stored = parsed_event.compressed ? &parsed_event.event.data : nullptr;
-    std::size_t size = 0;
-    if (parsed_event.offset != offset || !EventEntrySize(parsed_event.event, &size, stored).ok() ||
-        offset + size > kFrameHeaderSize + header.body_length) {
+    const std::size_t size = parsed_event.length;
+    if (parsed_event.offset != offset || offset + size > kFrameHeaderSize + header.body_length ||
+        !Reencode(parsed_event.event, stored, parsed_event.encrypted, encoded.data(),
+                  parsed_event.position, size, encoded.data() + offset)) {
       std::abort();
     }
-    EncodeEventEntry(parsed_event.event, parsed_event.position, kSalt, encoded.data() + offset,
-                     stored);
     offset += size;
   }
   for (const Tracking& tracking : trackings) {

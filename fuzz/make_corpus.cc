@@ -17,6 +17,7 @@
 #include "engine/compress/event_compressor.h"
 #include "engine/format/event_entry.h"
 #include "engine/format/frame.h"
+#include "fuzz/fuzz_key.h"
 
 namespace es {
 namespace {
@@ -82,6 +83,49 @@ std::string EncodeFrame(const std::vector<Event>& events, const std::vector<Trac
   return frame;
 }
 
+// The entry of `event` encrypted with the fuzz key, for the frame whose header is at
+// `frame_header`.
+std::string EncodeEncryptedEntry(const Event& event, std::int64_t position,
+                                 const char* frame_header) {
+  std::size_t size = 0;
+  if (!EventEntrySize(event, &size, nullptr, /*encrypted=*/true).ok()) std::exit(1);
+  std::string bytes(size, '\0');
+  if (!EncodeEncryptedEventEntry(event, position, /*salt=*/0, frame_header, fuzz::FuzzKey(),
+                                 bytes.data())
+           .ok()) {
+    std::exit(1);
+  }
+  return bytes;
+}
+
+// A frame of `events` encrypted with the fuzz key: its header first, which the entries
+// authenticate.
+std::string EncodeEncryptedFrame(const std::vector<Event>& events, std::int64_t first_position) {
+  std::size_t body_length = 0;
+  for (const Event& event : events) {
+    std::size_t size = 0;
+    if (!EventEntrySize(event, &size, nullptr, /*encrypted=*/true).ok()) std::exit(1);
+    body_length += size;
+  }
+  FrameHeader header;
+  header.length = static_cast<std::uint32_t>(FrameLength(body_length));
+  header.first_position = first_position;
+  header.event_count = static_cast<std::uint32_t>(events.size());
+  header.body_length = static_cast<std::uint32_t>(body_length);
+  header.writer_epoch = 5;
+  std::string frame(header.length, '\0');
+  EncodeFrameHeader(header, frame.data());
+  std::size_t offset = kFrameHeaderSize;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const std::string entry = EncodeEncryptedEntry(
+        events[i], first_position + static_cast<std::int64_t>(i), frame.data());
+    frame.replace(offset, entry.size(), entry);
+    offset += entry.size();
+  }
+  SealFrame(frame.data(), /*salt=*/0);
+  return frame;
+}
+
 void FrameDecoderCorpus(const std::string& dir) {
   const std::vector<Event> events = SampleEvents();
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -96,6 +140,10 @@ void FrameDecoderCorpus(const std::string& dir) {
   std::string compressed;
   if (!EventCompressor(3, 0).Compress(repetitive.data, nullptr, &compressed)) std::exit(1);
   WriteInput(dir, "entry-compressed", kParseAsGiven + EncodeEntry(repetitive, 1, &compressed));
+  WriteInput(dir, "entry-encrypted",
+             kParseAsGiven + EncodeEncryptedEntry(events[2], fuzz::kLoneEntryPosition,
+                                                  fuzz::LoneFrameHeader()));
+  WriteInput(dir, "frame-encrypted", kSealFirst + EncodeEncryptedFrame(events, 20));
 }
 
 void EsloadLineCorpus(const std::string& dir) {
