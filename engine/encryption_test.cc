@@ -291,6 +291,37 @@ TEST_CASE("encryption: any changed byte of a frame is detected, checksums recomp
   CHECK(tried > 200);
 }
 
+TEST_CASE("encryption: verify with the key finds what checksums cannot; without it, none") {
+  std::unique_ptr<Env> env = NewMemEnv();
+  // No checkpoint: its seal (the last frame's checksum) would tell the change without the key.
+  Options options = Encrypted(env.get());
+  REQUIRE(OpenOk(options)->Append(SecretEvents(2, 40), std::nullopt).ok());
+  Options with_key;
+  with_key.env = env.get();
+  with_key.key_provider = options.key_provider;
+  Options without_key;
+  without_key.env = env.get();
+  Result<VerifyReport> clean = VerifyStore(with_key, kDir);
+  REQUIRE_MESSAGE(clean.ok(), clean.status().ToString());
+  CHECK(clean->clean());
+  with_key.key_provider = FixedKeyProvider(std::string(32, 'W'));
+  CHECK(VerifyStore(with_key, kDir).status().IsInvalidArgument());
+  with_key.key_provider = options.key_provider;
+
+  // The last byte of the first entry's tag, resealed.
+  ChangeAndReseal(env.get(), [](char* frame, std::size_t) {
+    frame[kFrameHeaderSize + DecodeFixed<std::uint32_t>(frame + kFrameHeaderSize) - 1] ^= 1;
+  });
+  Result<VerifyReport> blind = VerifyStore(without_key, kDir);
+  REQUIRE(blind.ok());
+  CHECK(blind->clean());
+  Result<VerifyReport> keyed = VerifyStore(with_key, kDir);
+  REQUIRE(keyed.ok());
+  REQUIRE_FALSE(keyed->clean());
+  CHECK(keyed->problems[0].file == Segment::FileName(1));
+  CHECK(keyed->problems[0].message.find("authenticate") != std::string::npos);
+}
+
 TEST_CASE("encryption: a checkpoint changed under recomputed checksums is passed over") {
   std::unique_ptr<Env> env = NewMemEnv();
   Options options = Encrypted(env.get());

@@ -6,11 +6,8 @@
 #include <limits>
 #include <string_view>
 
-#include <crypto++/misc.h>
-
 #include "api/src/validation.h"
 #include "engine/checkpoints.h"
-#include "engine/crypto/key_derivation.h"
 #include "engine/format/event_entry.h"
 #include "engine/format/frame.h"
 #include "engine/log/store_files.h"
@@ -152,10 +149,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
     if (!bases.empty()) return Status::Corruption(dir + ": segments without store.meta");
     std::uint32_t key_id = 0;
     if (options.key_provider != nullptr) {
-      ES_ASSIGN_OR_RETURN(std::string key, options.key_provider->MasterKey());
-      ES_RETURN_IF_ERROR(StoreCipher::CheckMasterKey(key));
-      key_id = KeyIdOf(key);
-      CryptoPP::SecureWipeArray(key.data(), key.size());
+      ES_ASSIGN_OR_RETURN(key_id, StoreCipher::KeyIdOfProvided(*options.key_provider));
     }
     ES_ASSIGN_OR_RETURN(meta, CreateStoreMeta(env, dir, key_id));
     ES_RETURN_IF_ERROR(store->SetUpEncryption(meta));
@@ -271,32 +265,11 @@ Status StoreImpl::IndexRecoveredFrame(Segment& segment, std::uint64_t frame_offs
 }
 
 Status StoreImpl::SetUpEncryption(const StoreMeta& meta) {
-  const std::uint32_t store_key = meta.slot.key_id;
-  if (options_.key_provider == nullptr) {
-    if (store_key == 0) return Status::OK();
-    return Status::InvalidArgument(dir_ + " is encrypted (key id " + std::to_string(store_key) +
-                                   "): open it with its key (Options::key_provider or CIPHER_KEY)");
-  }
-  if (store_key == 0) {
-    return Status::InvalidArgument(
-        dir_ +
-        " is not encrypted, and a key was given: a store is encrypted from its creation "
-        "(to encrypt this one, export it into a new store with esdump and esload)");
-  }
-  if (!options_.read_only && meta.slot.writer_epoch >= 0xFFFFFFFF) {
+  if (!options_.read_only && meta.slot.key_id != 0 && meta.slot.writer_epoch >= 0xFFFFFFFF) {
     // Entry nonces hold the epoch's low 32 bits: another epoch could repeat one.
     return Status::NotSupported(dir_ + ": opened for writing 2^32 times; its nonces are spent");
   }
-  ES_ASSIGN_OR_RETURN(std::string key, options_.key_provider->MasterKey());
-  Result<std::unique_ptr<StoreCipher>> cipher = StoreCipher::Create(key, meta.slot.store_id);
-  CryptoPP::SecureWipeArray(key.data(), key.size());
-  ES_RETURN_IF_ERROR(cipher.status());
-  if ((*cipher)->key_id() != store_key) {
-    return Status::InvalidArgument(dir_ + " is encrypted under key id " +
-                                   std::to_string(store_key) + "; the key given has id " +
-                                   std::to_string((*cipher)->key_id()) + ": it is the wrong key");
-  }
-  cipher_ = std::move(cipher).value();
+  ES_ASSIGN_OR_RETURN(cipher_, StoreCipher::ForStore(options_.key_provider.get(), meta.slot, dir_));
   return Status::OK();
 }
 

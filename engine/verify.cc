@@ -109,6 +109,13 @@ Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir_vi
     return report;
   }
 
+  // With the key, every encrypted entry and checkpoint is authenticated too.
+  ES_ASSIGN_OR_RETURN(std::unique_ptr<StoreCipher> cipher,
+                      options.key_provider != nullptr
+                          ? StoreCipher::ForStore(options.key_provider.get(), meta->slot, dir)
+                          : std::unique_ptr<StoreCipher>());
+  const AesGcm* entry_key = cipher != nullptr ? &cipher->entries() : nullptr;
+
   // Compressed events are checked against the dictionaries; a dictionary that does not load is a
   // problem of its own, and the events that need it are then reported too.
   Result<std::unique_ptr<DictionarySet>> dictionaries = DictionarySet::Load(env, dir, 0);
@@ -144,7 +151,7 @@ Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir_vi
                 }
               }
             },
-            [](const TrackingView&) {});
+            [](const TrackingView&) {}, entry_key);
       },
       &report.problems);
   if (log.ok()) {
@@ -174,7 +181,7 @@ Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir_vi
     bool replay_all = false;
     Result<ReplayStart> loaded =
         LoadCheckpoint(env, dir, position, meta->slot, files.segment_bases, &scratch, &replay_all,
-                       /*cipher=*/nullptr, /*read_only=*/true);
+                       cipher.get(), /*read_only=*/true);
     // NotSupported: an encrypted checkpoint passed every check but its records', which need the
     // key.
     if (!loaded.ok() && !loaded.status().IsNotSupported()) {

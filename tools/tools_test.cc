@@ -324,6 +324,9 @@ TEST_CASE("the binaries: esload --key makes an encrypted store, esdump reads it 
   CHECK(Base64Decode(read.lines[0]["data_b64"].get<std::string>())->find("secret-7") !=
         std::string::npos);
   CHECK(RunEsdump(store + " verify").status == 0);
+  CHECK(RunEsdump(store + " --key " + key + " verify").status == 0);  // authenticates each entry
+  CHECK(RunEsdump(store + " --key " + Base64Encode(std::string(32, 'w')) + " verify 2>/dev/null")
+            .status == 2);
 
   Ran trained =
       RunCommand(esload + " --key " + key + " --train-dictionary --dictionary-bytes 4096");

@@ -38,6 +38,41 @@ Result<std::unique_ptr<StoreCipher>> StoreCipher::Create(std::string_view master
 
 StoreCipher::~StoreCipher() { CryptoPP::SecureWipeArray(checkpoints_.data(), checkpoints_.size()); }
 
+Result<std::uint32_t> StoreCipher::KeyIdOfProvided(KeyProvider& provider) {
+  ES_ASSIGN_OR_RETURN(std::string key, provider.MasterKey());
+  const Status checked = CheckMasterKey(key);
+  const std::uint32_t id = KeyIdOf(key);
+  CryptoPP::SecureWipeArray(key.data(), key.size());
+  ES_RETURN_IF_ERROR(checked);
+  return id;
+}
+
+Result<std::unique_ptr<StoreCipher>> StoreCipher::ForStore(KeyProvider* provider,
+                                                           const MetaSlot& meta,
+                                                           const std::string& dir) {
+  if (provider == nullptr) {
+    if (meta.key_id == 0) return std::unique_ptr<StoreCipher>();
+    return Status::InvalidArgument(dir + " is encrypted (key id " + std::to_string(meta.key_id) +
+                                   "): open it with its key (Options::key_provider or CIPHER_KEY)");
+  }
+  if (meta.key_id == 0) {
+    return Status::InvalidArgument(
+        dir +
+        " is not encrypted, and a key was given: a store is encrypted from its creation "
+        "(to encrypt this one, export it into a new store with esdump and esload)");
+  }
+  ES_ASSIGN_OR_RETURN(std::string key, provider->MasterKey());
+  Result<std::unique_ptr<StoreCipher>> cipher = Create(key, meta.store_id);
+  CryptoPP::SecureWipeArray(key.data(), key.size());
+  ES_RETURN_IF_ERROR(cipher.status());
+  if ((*cipher)->key_id() != meta.key_id) {
+    return Status::InvalidArgument(dir + " is encrypted under key id " +
+                                   std::to_string(meta.key_id) + "; the key given has id " +
+                                   std::to_string((*cipher)->key_id()) + ": it is the wrong key");
+  }
+  return cipher;
+}
+
 std::unique_ptr<AesGcm> StoreCipher::CheckpointKey(std::uint64_t salt, std::int64_t position,
                                                    std::uint64_t writer_epoch) const {
   std::string info(24, '\0');

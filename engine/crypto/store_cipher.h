@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "engine/crypto/aes_gcm.h"
 #include "engine/format/file_headers.h"
+#include "es/encryption.h"
 #include "es/result.h"
 
 namespace es {
@@ -23,6 +25,16 @@ class StoreCipher {
 
   // InvalidArgument unless `master_key` has a length Create accepts.
   static Status CheckMasterKey(std::string_view master_key);
+
+  // The id (KeyIdOf) of the key `provider` gives, checked as Create checks it: for a new store.
+  static Result<std::uint32_t> KeyIdOfProvided(KeyProvider& provider);
+
+  // The cipher of the store in `dir` whose current store.meta slot is `meta`, with the key
+  // `provider` gives (null: none given): null when the store is not encrypted. InvalidArgument
+  // naming `dir` when the store is encrypted and no key was given, when the key is not the one
+  // whose id the store records, or when a key was given for a store that is not encrypted.
+  static Result<std::unique_ptr<StoreCipher>> ForStore(KeyProvider* provider, const MetaSlot& meta,
+                                                       const std::string& dir);
 
   ~StoreCipher();
   StoreCipher(const StoreCipher&) = delete;

@@ -16,9 +16,7 @@
 
 namespace es::tools {
 
-Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
-                                   std::string_view key_base64) {
-  OpenedStore opened;
+Result<Options> EngineOptions(bool read_only, std::string_view key_base64) {
   ES_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());
   options.read_only = read_only;
   if (!key_base64.empty()) {
@@ -26,6 +24,13 @@ Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
     if (!key.ok()) return key.status().WithContext("--key");
     options.key_provider = std::move(key).value();
   }
+  return options;
+}
+
+Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
+                                   std::string_view key_base64) {
+  OpenedStore opened;
+  ES_ASSIGN_OR_RETURN(Options options, EngineOptions(read_only, key_base64));
   if (name.starts_with("sqlite:")) {
 #ifdef ES_WITH_SQLITE
     ES_ASSIGN_OR_RETURN(SqliteOptions sqlite, SqliteOptionsFromUri(name));

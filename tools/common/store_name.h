@@ -3,6 +3,7 @@
 #ifndef ES_TOOLS_COMMON_STORE_NAME_H_
 #define ES_TOOLS_COMMON_STORE_NAME_H_
 
+#include <es/options.h>
 #include <es/recorder.h>
 #include <es/store.h>
 
@@ -27,6 +28,10 @@ struct OpenedStore {
 // InvalidArgument for a URI of a recorder this build lacks.
 Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
                                    std::string_view key_base64 = {});
+
+// The engine options OpenStoreNamed opens a store directory with: OptionsFromEnvironment, then
+// `read_only` and the key of `key_base64` (when not empty).
+Result<Options> EngineOptions(bool read_only, std::string_view key_base64);
 
 }  // namespace es::tools
 

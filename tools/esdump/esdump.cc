@@ -37,9 +37,11 @@ int main(int argc, char** argv) {
       ->required();
   app.add_flag("--pretty", pretty, "readable tables instead of JSON lines");
   std::string key;
-  app.add_option("--key", key,
-                 "an encrypted store's key: base64 of 16, 24 or 32 bytes (prefer CIPHER_KEY in the "
-                 "environment: arguments are visible to other users); verify needs none");
+  app.add_option(
+      "--key", key,
+      "an encrypted store's key: base64 of 16, 24 or 32 bytes (prefer CIPHER_KEY in the "
+      "environment: arguments are visible to other users); verify needs none, and with one also "
+      "authenticates every encrypted entry and checkpoint");
 
   CLI::App* info = app.add_subcommand(
       "info",
@@ -82,9 +84,9 @@ int main(int argc, char** argv) {
       return Fail(es::Status::InvalidArgument("verify checks engine store directories only, not " +
                                               store_dir));
     }
-    es::Options options;
-    options.read_only = true;
-    es::Result<es::VerifyReport> report = es::VerifyStore(options, store_dir);
+    es::Result<es::Options> options = es::tools::EngineOptions(/*read_only=*/true, key);
+    if (!options.ok()) return Fail(options.status());
+    es::Result<es::VerifyReport> report = es::VerifyStore(*options, store_dir);
     if (!report.ok()) return Fail(report.status());
     es::tools::DumpVerifyReport(*report, std::cout, pretty);
     return report->clean() ? 0 : kProblems;

@@ -45,9 +45,12 @@ struct VerifyReport {
 // frames nor a torn tail, by recovery's rules) is reported with its segment file and the offset
 // where it begins, up to the next 8-aligned offset where a valid frame lets the walk go on, and
 // with the positions it made unreadable; a segment whose header is damaged is reported and passed
-// over. The later checks cover every event the walk found. Only an unreadable directory is a
-// non-OK result.
-// Encryption keys are never needed (docs/format.md).
+// over. The later checks cover every event the walk found.
+// An encrypted store needs no key (docs/encryption.md): the checksums cover its stored bytes.
+// With options.key_provider set, every encrypted entry and checkpoint is also opened, so that
+// bytes changed under recomputed checksums are found; a key that is not the store's (or one for
+// a store that is not encrypted) is an InvalidArgument result. Otherwise only an unreadable
+// directory is a non-OK result.
 Result<VerifyReport> VerifyStore(const Options& options, std::string_view dir);
 
 }  // namespace es
