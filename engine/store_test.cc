@@ -11,6 +11,7 @@
 #include "engine/store_impl.h"
 #include "engine/testing/test_dir.h"
 #include "engine/util/coding.h"
+#include "es/verify.h"
 
 namespace es {
 namespace {
@@ -300,6 +301,51 @@ TEST_CASE("store: a read-only open writes nothing, beside a writer too") {
   // No store: NotFound, and nothing created.
   CHECK(Store::Open(read_only, "/nothing").status().IsNotFound());
   CHECK_FALSE(m.env->FileExists("/nothing"));
+}
+
+TEST_CASE("store: a read-only open goes on at a frame a live writer finished while it looked") {
+  MemStore m;
+  m.options.durability = Durability::kSync;  // each frame says the ones before it were durable
+  m.options.checkpoint_interval_events = 0;
+  m.options.prepare_spare_segment = false;
+  m.options.segment_events = 2;
+  m.options.max_write_events = 2;
+  {
+    auto store = m.OpenOk();
+    for (int i = 0; i < 3; ++i) AppendOk(*store, {MakeEvent("T", {}, "x"), MakeEvent("T", {})});
+  }
+  // As a live writer that opened an empty store leaves store.meta.
+  testing::ForgetDurablePosition(m.env.get(), kDir);
+  const std::string segment = testing::ReadFile(m.env.get(), m.SegmentPath(1));
+  const std::vector<std::uint64_t> frames = FrameOffsets(segment);
+  REQUIRE(frames.size() == 1);
+  const std::uint64_t end = frames[0] + DecodeFixed<std::uint32_t>(segment.data() + frames[0]);
+  const std::string tail = segment.substr(frames[0] + 40, end - frames[0] - 40);
+  const testing::DirImage whole = testing::ReadDir(m.env.get(), kDir);
+  // The reader meets the frame at positions 1-2 half written (its length and first bytes there,
+  // the rest still zero); the writer finishes it before the reader looks past it, at the frame
+  // of the next segment, written once it was durable.
+  testing::PatchFile(m.env.get(), m.SegmentPath(1), frames[0] + 40, std::string(tail.size(), 0));
+  testing::OpenHookEnv live(m.env.get(), m.SegmentPath(3), [&] {
+    testing::PatchFile(m.env.get(), m.SegmentPath(1), frames[0] + 40, tail);
+  });
+  Options read_only = m.options;
+  read_only.read_only = true;
+  read_only.env = &live;
+
+  SUBCASE("Store::Open") {
+    auto reader = Store::Open(read_only, kDir);
+    REQUIRE_MESSAGE(reader.ok(), reader.status().ToString());
+    CHECK(AllPositions(**reader) == Range(1, 6));
+  }
+  SUBCASE("VerifyStore") {
+    Result<VerifyReport> report = VerifyStore(read_only, kDir);
+    REQUIRE(report.ok());
+    CHECK_MESSAGE(report->clean(), (report->problems.empty() ? "" : report->problems[0].message));
+    CHECK(report->events == 6);
+  }
+  CHECK(live.hooked());
+  CHECK(testing::ReadDir(m.env.get(), kDir) == whole);
 }
 
 TEST_CASE("recovery: a torn last frame is cut at every byte offset") {

@@ -6,9 +6,12 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "engine/checkpoints.h"
 #include "engine/format/file_headers.h"
 #include "engine/log/segment.h"
 #include "engine/testing/test_dir.h"
@@ -18,6 +21,8 @@ namespace es {
 namespace {
 
 constexpr char kDir[] = "/store";
+
+std::string Describe(const VerifyReport& report);
 
 // The store of testing::WriteSegmentedStore: segments from positions 1, 61, 121 and 181.
 struct DamagedStore {
@@ -38,6 +43,26 @@ struct DamagedStore {
   // Flips a bit in the body of the `frame`th frame of `segment`: its checksum then fails.
   void FlipFrame(int segment, std::size_t frame) {
     Flip(Name(segment), Frames(segment)[frame] + 100);
+  }
+
+  // Opens and closes the store with checkpoints on, which writes one at position 200.
+  void WriteCheckpoint() {
+    Options with_checkpoints = options;
+    with_checkpoints.checkpoint_interval_events = 1'000'000;
+    REQUIRE(Store::Open(with_checkpoints, kDir).ok());
+  }
+
+  // Verifies the store while a live writer does `write` at verify's first open of the file at
+  // `path`, checking that it did and that the report is clean.
+  VerifyReport VerifyLive(const std::string& path, std::function<void()> write) {
+    testing::OpenHookEnv live(env.get(), path, std::move(write));
+    Options with_writer = options;
+    with_writer.env = &live;
+    auto report = VerifyStore(with_writer, kDir);
+    REQUIRE_MESSAGE(report.ok(), report.status().ToString());
+    CHECK(live.hooked());
+    CHECK_MESSAGE(report->clean(), Describe(*report));
+    return *report;
   }
 
   // Verifies the store, checking that verifying changed no file.
@@ -215,13 +240,33 @@ TEST_CASE("verify: a torn tail is no problem; damage before it is") {
   }
 }
 
+TEST_CASE("verify: a checkpoint a live writer removes while verify runs is no problem") {
+  DamagedStore s;
+  s.WriteCheckpoint();
+  const std::string checkpoint = s.Path(CheckpointFileName(200));
+  REQUIRE(s.env->FileExists(checkpoint));
+  // Removed after verify listed the directory, before it reads the checkpoint: a writer that
+  // wrote two newer ones does so.
+  VerifyReport report =
+      s.VerifyLive(checkpoint, [&] { REQUIRE(s.env->RemoveFile(checkpoint).ok()); });
+  CHECK(report.checkpoints == 0);
+}
+
+TEST_CASE("verify: a segment a live writer's roll makes while verify lists it is no problem") {
+  DamagedStore s;
+  testing::ForgetDurablePosition(s.env.get(), kDir);  // the writer's open found an empty log
+  const std::string last = s.Path(s.Name(3)), made = s.Path("spare-segment.tmp");
+  // The listing finds the last segment's index but not the segment, which the roll renames into
+  // place before verify reads the segments.
+  REQUIRE(s.env->RenameFile(last, made).ok());
+  VerifyReport report =
+      s.VerifyLive(s.Path(s.Name(2)), [&] { REQUIRE(s.env->RenameFile(made, last).ok()); });
+  CHECK(report.events == 180);  // the log as listed
+}
+
 TEST_CASE("verify: position indexes and checkpoints are checked past damaged frames") {
   DamagedStore s;
-  {  // an open and close with checkpoints on writes one
-    Options with_checkpoints = s.options;
-    with_checkpoints.checkpoint_interval_events = 1'000'000;
-    REQUIRE(Store::Open(with_checkpoints, kDir).ok());
-  }
+  s.WriteCheckpoint();
   std::string checkpoint;
   auto children = s.env->GetChildren(kDir);
   REQUIRE(children.ok());

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/env/forwarding_env.h"
 #include "es/env.h"
 #include "es/event.h"
 #include "es/options.h"
@@ -25,30 +26,13 @@ namespace es::fuzz {
 inline constexpr char kStoreDir[] = "/store";
 
 // NewMemEnv() with a fixed random seed and a clock that ticks by one microsecond per reading.
-class DeterministicMemEnv final : public Env {
+class DeterministicMemEnv final : public ForwardingEnv {
  public:
-  std::string_view io_backend() const override { return base_->io_backend(); }
-  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
-    return base_->OpenFile(path, mode);
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    return base_->GetChildren(dir);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    return base_->LockFile(path);
-  }
+  DeterministicMemEnv() : ForwardingEnv(NewMemEnv()) {}
   std::uint64_t NowMicros() override;
   void RandomBytes(void* dst, std::size_t n) override;
 
  private:
-  std::unique_ptr<Env> base_ = NewMemEnv();
   std::mutex mu_;
   std::mt19937_64 rng_{20261128};              // guarded by mu_
   std::uint64_t now_ = 1'800'000'000'000'000;  // guarded by mu_

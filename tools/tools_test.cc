@@ -1,6 +1,7 @@
 // Tests of esdump's and esload's work (docs/tools.md), on stores in memory: JSON forms, the
 // commands' output, verify against damage of every kind it checks, and export -> load -> export.
-// The esdump binary itself verifies a damaged store on disk: its lines and exit status.
+// The esdump binary itself verifies damaged stores on disk: its lines and exit status. The other
+// cases that run the binaries are in binaries_test.cc.
 #include <doctest/doctest.h>
 
 #include <es/encryption.h>
@@ -8,10 +9,7 @@
 #include <es/store.h>
 #include <es/verify.h>
 
-#include <sys/wait.h>
-
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -28,6 +26,7 @@
 #include "tools/common/store_name.h"
 #include "tools/esdump/dump.h"
 #include "tools/esload/load.h"
+#include "tools/testing/tools_testing.h"
 
 namespace es::tools {
 namespace {
@@ -53,57 +52,14 @@ struct MemStore {
   }
   // Verifies the store, checking that verifying changed no file.
   VerifyReport Verify() {
-    const std::map<std::string, std::string> before = Files();
+    const testing::DirImage before = Files();
     auto report = VerifyStore(options, kDir);
     REQUIRE_MESSAGE(report.ok(), report.status().ToString());
     CHECK(Files() == before);
     return *report;
   }
-  std::map<std::string, std::string> Files() {
-    std::map<std::string, std::string> files;
-    auto children = env->GetChildren(kDir);
-    REQUIRE(children.ok());
-    for (const std::string& name : *children) {
-      auto file = env->OpenFile(std::string(kDir) + "/" + name, {});
-      REQUIRE(file.ok());
-      std::string bytes(*(*file)->Size(), '\0');
-      REQUIRE((*file)->Read(0, bytes.size(), bytes.data()).ok());
-      files[name] = std::move(bytes);
-    }
-    return files;
-  }
+  testing::DirImage Files() { return testing::ReadDir(env.get(), kDir); }
 };
-
-// Events of every shape: tags, binary data, streams, uuids and metadata.
-std::vector<Event> Sample() {
-  std::vector<Event> events;
-  events.push_back({.type = "Registered", .data = "plain text", .tags = {"student-1"}});
-  events.push_back({.type = "Joined",
-                    .data = std::string("\0\x01\xff binary", 10),
-                    .tags = {"student-1", "course-2", "student-1"}});
-  Event streamed{.type = "Opened", .data = "{}", .stream = StreamVersion{"account-7", 1}};
-  streamed.uuid = Uuid{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-  streamed.metadata = {{"user", "ann"}, {"", "empty key"}};
-  events.push_back(streamed);
-  events.push_back({.type = "Joined", .tags = {"student-3", "course-2"}});
-  return events;
-}
-
-// The sample events, and the tracking records of two downstream applications.
-void Fill(Store& store) {
-  for (const Event& event : Sample()) {
-    REQUIRE(store.Append(std::span<const Event>(&event, 1), std::nullopt).ok());
-  }
-  REQUIRE(store.InsertTracking(Tracking{"downstream", 4}).ok());
-  REQUIRE(store.InsertTracking(Tracking{"analytics", 2}).ok());
-}
-
-std::vector<Json> Lines(const std::string& text) {
-  std::vector<Json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
-  return lines;
-}
 
 // What esload --results makes of `input`: a parsed result per line, the summary, the errors.
 struct Loaded {
@@ -120,24 +76,6 @@ Loaded LoadWithResults(Recorder& recorder, const std::string& input) {
   loaded.errors = errors.str();
   return loaded;
 }
-
-// What a command line (a shell command) writes to stdout, and its exit status.
-struct Ran {
-  std::vector<Json> lines;
-  int status = -1;
-};
-Ran RunCommand(const std::string& command) {
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-  const int status = pclose(pipe);
-  return {Lines(out), WIFEXITED(status) ? WEXITSTATUS(status) : -1};
-}
-
-// The esdump binary of this build run with `args`.
-Ran RunEsdump(const std::string& args) { return RunCommand(std::string(ES_ESDUMP) + " " + args); }
 
 TEST_CASE("tools: event JSON round-trips every field") {
   std::int64_t position = 1;
@@ -310,8 +248,7 @@ TEST_CASE("the binaries: esload --key makes an encrypted store, esdump reads it 
             << i << R"(\",\"course\":\"c)" << i % 13 << R"(\"}"})" << '\n';
     }
   }
-  const std::string esload = std::string(ES_ESLOAD) + " " + store;
-  Ran loaded = RunCommand(esload + " " + input + " --key " + key);
+  Ran loaded = RunEsload(store + " " + input + " --key " + key);
   REQUIRE(loaded.status == 0);
   CHECK(loaded.lines.at(0)["events"] == 2000);
   CHECK(RunEsdump(store + " info 2>/dev/null").status == 2);  // an invalid argument: no key
@@ -328,12 +265,11 @@ TEST_CASE("the binaries: esload --key makes an encrypted store, esdump reads it 
   CHECK(RunEsdump(store + " --key " + Base64Encode(std::string(32, 'w')) + " verify 2>/dev/null")
             .status == 2);
 
-  Ran trained =
-      RunCommand(esload + " --key " + key + " --train-dictionary --dictionary-bytes 4096");
+  Ran trained = RunEsload(store + " --key " + key + " --train-dictionary --dictionary-bytes 4096");
   REQUIRE(trained.status == 0);
   CHECK(trained.lines.at(0)["dictionary"] == 1);
   CHECK(std::filesystem::exists(store + "/00000000000000000001.zdict"));
-  CHECK(RunCommand(esload + " --train-dictionary 2>/dev/null").status == 3);  // no key
+  CHECK(RunEsload(store + " --train-dictionary 2>/dev/null").status == 3);  // no key
 }
 
 // Exports a filled engine store, loads the export into the (empty) store `uri` names, and checks
@@ -563,7 +499,8 @@ TEST_CASE(
     "esdump verify (the binary): each damage with its file and offset; a torn tail is clean") {
   testing::TempDir dir;
   Env* env = Env::Default();
-  testing::WriteSegmentedStore(env, dir.path());  // segments from 1, 61, 121 and 181
+  // Segments from 1, 61, 121 and 181, each with its position index; no checkpoint.
+  const Options written = testing::WriteSegmentedStore(env, dir.path());
   const auto frames = [&](const std::string& segment) {
     return testing::FrameOffsets(testing::ReadFile(env, dir.path() + "/" + segment));
   };
@@ -602,6 +539,42 @@ TEST_CASE(
     CHECK(ran.lines[0]["clean"] == true);
     CHECK(ran.lines[0]["events"] == 190);
     CHECK(ran.lines[0]["torn_bytes"] > 0);
+  }
+  SUBCASE("a damaged position index entry") {
+    const std::string index = "00000000000000000061.pidx";
+    const std::uint64_t entry = 4096 + 8 * 3;  // after the header: position 64's (frame, entry)
+    testing::FlipBit(env, dir.path() + "/" + index, entry);
+    Ran ran = RunEsdump(dir.path() + " verify");
+    CHECK(ran.status == 1);
+    REQUIRE(ran.lines.size() == 2);
+    CHECK(ran.lines[0]["file"] == index);
+    CHECK(ran.lines[0]["offset"] == entry);
+    CHECK(ran.lines[0]["problem"].get<std::string>().find("entry of position 64") !=
+          std::string::npos);
+    CHECK(ran.lines[1]["problems"] == 1);
+  }
+  SUBCASE("a damaged checkpoint") {
+    {  // an open and close with checkpoints on writes one
+      Options with_checkpoints = written;
+      with_checkpoints.checkpoint_interval_events = 1'000'000;
+      REQUIRE(Store::Open(with_checkpoints, dir.path()).ok());
+    }
+    const std::string checkpoint = "00000000000000000200.ckpt";
+    Ran clean = RunEsdump(dir.path() + " verify");
+    CHECK(clean.status == 0);
+    REQUIRE(clean.lines.size() == 1);
+    CHECK(clean.lines[0]["checkpoints"] == 1);
+
+    testing::FlipBit(env, dir.path() + "/" + checkpoint, 300);
+    Ran ran = RunEsdump(dir.path() + " verify");
+    CHECK(ran.status == 1);
+    REQUIRE(ran.lines.size() == 2);
+    CHECK(ran.lines[0]["file"] == checkpoint);
+    // One checksum covers the checkpoint's records: the damage is the file's, at no one offset.
+    CHECK(ran.lines[0]["offset"].is_null());
+    CHECK(ran.lines[0]["problem"].get<std::string>().find("Open would pass it over") !=
+          std::string::npos);
+    CHECK(ran.lines[1]["problems"] == 1);
   }
 }
 

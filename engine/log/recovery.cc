@@ -234,7 +234,8 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
 
     // Walk the valid frames; a salvage walk goes on past damage at the next frame it can.
     for (;;) {
-      Status invalid;  // why the frame at `offset` ends the walk
+      Status invalid;        // why the frame at `offset` ends the walk
+      bool refused = false;  // by the visitor, not by the frame's checks
       while (offset + kFrameMinLength <= segment->size() &&
              DecodeFixed<std::uint32_t>(segment->data() + offset) != 0) {
         FrameHeader frame;
@@ -250,6 +251,7 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
           if (damage == nullptr) {
             return Status::Corruption(Where(*segment, offset) + ": " + invalid.message());
           }
+          refused = true;
           break;
         }
         log.next_position += frame.event_count;
@@ -272,6 +274,15 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
         log.tail_offset = offset;
         log.segments.push_back(std::move(segment));
         return log;
+      }
+      // A read-only walk may share the log with a live writer, which writes each frame in place
+      // in the mapping, frames in order. A frame it was still writing when the walk met it is
+      // whole by the time the frames after it (or its own checksum) made its bytes look durable:
+      // the walk goes on at it, where the frame checks now pass.
+      FrameHeader whole;
+      if (read_only && !refused && CheckFrameAt(*segment, offset, meta, &whole).ok() &&
+          whole.first_position == log.next_position) {
+        continue;
       }
       if (damage == nullptr) {
         return Status::Corruption(Where(*segment, offset) +

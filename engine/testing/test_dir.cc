@@ -103,6 +103,11 @@ Options WriteSegmentedStore(Env* env, const std::string& dir) {
   return options;
 }
 
+Result<std::unique_ptr<File>> OpenHookEnv::OpenFile(const std::string& path, OpenMode mode) {
+  if (path == path_ && hook_) std::exchange(hook_, nullptr)();
+  return ForwardingEnv::OpenFile(path, mode);
+}
+
 Event MakeEvent(std::string type, std::vector<std::string> tags, std::string data) {
   Event event;
   event.type = std::move(type);

@@ -3,10 +3,13 @@
 #ifndef ES_ENGINE_TESTING_TEST_DIR_H_
 #define ES_ENGINE_TESTING_TEST_DIR_H_
 
+#include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "engine/env/forwarding_env.h"
 #include "es/env.h"
 #include "es/event.h"
 #include "es/options.h"
@@ -52,6 +55,22 @@ void ForgetDurablePosition(Env* env, const std::string& dir);
 // events (from positions 1, 61, 121 and 181), each frame recording the ones before it as durable
 // (kSync). Returns the options it was written with.
 Options WriteSegmentedStore(Env* env, const std::string& dir);
+
+// Env `base` but for `hook`, run before the first OpenFile of `path`: what another process (a
+// live writer) does to the store's files at that moment of a read-only open or a verify.
+class OpenHookEnv final : public ForwardingEnv {
+ public:
+  OpenHookEnv(Env* base, std::string path, std::function<void()> hook)
+      : ForwardingEnv(base), path_(std::move(path)), hook_(std::move(hook)) {}
+  // Whether the hook has run.
+  bool hooked() const { return !hook_; }
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override;
+
+ private:
+  const std::string path_;
+  std::function<void()> hook_;
+};
 
 Event MakeEvent(std::string type, std::vector<std::string> tags, std::string data = "");
 QueryItem Item(std::vector<std::string> types, std::vector<std::string> tags);
