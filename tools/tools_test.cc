@@ -80,11 +80,18 @@ Loaded LoadWithResults(Recorder& recorder, const std::string& input) {
 TEST_CASE("tools: event JSON round-trips every field") {
   std::int64_t position = 1;
   for (const Event& event : Sample()) {
-    Json json = Json::parse(*JsonLine(EventToJson({position++, event})));
+    const std::string line = *JsonLine(EventToJson({position, event}));
+    CHECK(*EventLine({position++, event}) == line);
+    Json json = Json::parse(line);
     Result<Event> back = EventFromJson(json);
     REQUIRE_MESSAGE(back.ok(), back.status().ToString());
     CHECK(*back == event);
   }
+  // Strings that spell the data member do not confuse EventLine's splice.
+  const SequencedEvent tricky{9, Event{.type = R"(T"data_b64":"")",
+                                       .data = "xyz",
+                                       .tags = {R"("data_b64":"")", R"(\"data_b64\":\"\")"}}};
+  CHECK(*EventLine(tricky) == *JsonLine(EventToJson(tricky)));
   CHECK(EventFromJson(Json::parse(R"({"type":"T","data":"text"})"))->data == "text");
   for (const char* bad :
        {R"({"tags":["a"]})", R"({"type":""})", R"({"type":"T","tags":"a"})",

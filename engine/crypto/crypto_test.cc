@@ -156,9 +156,27 @@ TEST_CASE("crypto: store ciphers take 16, 24 or 32-byte keys and differ per stor
 }
 
 TEST_CASE("crypto: base64 is strict, and keys come from it") {
-  CHECK(Base64Encode("") == "");
+  // RFC 4648's test vectors, both ways.
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, text] : vectors) {
+    CHECK(Base64Encode(plain) == text);
+    CHECK(*Base64Decode(text) == plain);
+  }
+  std::string every_byte;
+  for (int i = 0; i < 256; ++i) every_byte += static_cast<char>(i);
+  for (std::size_t cut = 0; cut < 4; ++cut) {
+    const std::string bytes = every_byte.substr(cut);
+    CHECK(*Base64Decode(Base64Encode(bytes)) == bytes);
+  }
   CHECK(*Base64Decode(Base64Encode(std::string("any\0bytes", 9))) == std::string("any\0bytes", 9));
-  for (const char* bad : {"a", "ab=c", "!!!!", "abc=d===", "YW Jj"}) {
+  for (const char* bad :
+       {"a", "ab=c", "!!!!", "abc=d===", "YW Jj", "a===", "====", "Zg=a", "Z==="}) {
     CHECK_MESSAGE(Base64Decode(bad).status().IsInvalidArgument(), bad);
   }
   for (std::size_t size : {16u, 24u, 32u}) {

@@ -22,11 +22,13 @@ Json OptionalPosition(const std::optional<std::int64_t>& position) {
   return position ? Json(*position) : Json(nullptr);
 }
 
-Status WriteLine(const Json& json, std::ostream& out) {
-  ES_ASSIGN_OR_RETURN(std::string line, JsonLine(json));
-  out << line << '\n';
+Status WriteText(const Result<std::string>& line, std::ostream& out) {
+  ES_RETURN_IF_ERROR(line.status());
+  out << *line << '\n';
   return out ? Status::OK() : Status::IOError("writing the output failed");
 }
+
+Status WriteLine(const Json& json, std::ostream& out) { return WriteText(JsonLine(json), out); }
 
 // The data for a table: the text when it is short and printable, else its size.
 std::string DataPreview(const std::string& data) {
@@ -145,7 +147,7 @@ Status DumpRead(Recorder& store, const Query& query, const ReadOptions& options,
           PrettyEvent(event, out);
           return Status::OK();
         }
-        return WriteLine(EventToJson(event), out);
+        return WriteText(EventLine(event), out);
       }));
   if (with_head) {
     // The head rule of ReadResult: with a limit, the last event returned; without, the store's.
@@ -169,7 +171,7 @@ Status DumpExport(Recorder& store, std::ostream& out) {
   ES_RETURN_IF_ERROR(
       ForEachEvent(store, Query{}, std::nullopt, std::nullopt, [&](const SequencedEvent& e) {
         progress.Update(++done);
-        return WriteLine(EventToJson(e), out)
+        return WriteText(EventLine(e), out)
             .WithContext("event " + std::to_string(e.position) + " cannot be exported");
       }));
   ES_ASSIGN_OR_RETURN(std::vector<Tracking> tracking, store.TrackingRecords());
