@@ -38,6 +38,35 @@ inline void Check(const Status& s, const char* what) {
   }
 }
 
+// The command line most benchmarks take: --events N, --runs N and --dir DIR, each optional.
+struct BenchArgs {
+  std::int64_t events = 0;
+  int runs = 3;
+  std::string dir;
+};
+// Parses them over `defaults`; prints `usage` and exits with status 2 on anything else.
+inline BenchArgs ParseBenchArgs(int argc, char** argv, BenchArgs defaults, const char* usage) {
+  BenchArgs args = std::move(defaults);
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (i + 1 < argc && flag == "--events") {
+      args.events = std::atoll(argv[i + 1]);
+    } else if (i + 1 < argc && flag == "--runs") {
+      args.runs = std::atoi(argv[i + 1]);
+    } else if (i + 1 < argc && flag == "--dir") {
+      args.dir = argv[i + 1];
+    } else {
+      std::fprintf(stderr, "usage: %s\n", usage);
+      std::exit(2);
+    }
+  }
+  if (args.events < 1 || args.runs < 1) {
+    std::fprintf(stderr, "--events and --runs must be at least 1\nusage: %s\n", usage);
+    std::exit(2);
+  }
+  return args;
+}
+
 // `dir`, or when it is empty a directory of this process's own under the system's temporary one.
 inline std::string ScratchDir(const std::string& dir, const std::string& name) {
   if (!dir.empty()) return dir;

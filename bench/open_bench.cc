@@ -43,22 +43,11 @@ double TimedOpen(const es::Options& options, const std::string& dir, bool from_c
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::int64_t events = 10'000'000;
-  int runs = 3;
-  std::string dir;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--events") {
-      events = std::atoll(argv[i + 1]);
-    } else if (flag == "--runs") {
-      runs = std::atoi(argv[i + 1]);
-    } else if (flag == "--dir") {
-      dir = argv[i + 1];
-    } else {
-      std::fprintf(stderr, "usage: open_bench [--events N] [--dir DIR] [--runs N]\n");
-      return 2;
-    }
-  }
+  const BenchArgs args = ParseBenchArgs(argc, argv, {.events = 10'000'000},
+                                        "open_bench [--events N] [--dir DIR] [--runs N]");
+  const std::int64_t events = args.events;
+  const int runs = args.runs;
+  std::string dir = args.dir;
   const bool temporary = dir.empty();
   dir = ScratchDir(dir, "es-open");
   std::filesystem::remove_all(dir);

@@ -53,26 +53,11 @@ void WriteInput(const std::string& path, std::int64_t events) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::int64_t events = 1'000'000;
-  int runs = 3;
-  std::string dir;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--events") {
-      events = std::atoll(argv[i + 1]);
-    } else if (flag == "--runs") {
-      runs = std::atoi(argv[i + 1]);
-    } else if (flag == "--dir") {
-      dir = argv[i + 1];
-    } else {
-      std::fprintf(stderr, "usage: tools_bench [--events N] [--runs R] [--dir DIR]\n");
-      return 2;
-    }
-  }
-  if (events < 1 || runs < 1) {
-    std::fprintf(stderr, "tools_bench: --events and --runs must be at least 1\n");
-    return 2;
-  }
+  const BenchArgs args = ParseBenchArgs(argc, argv, {.events = 1'000'000},
+                                        "tools_bench [--events N] [--runs R] [--dir DIR]");
+  const std::int64_t events = args.events;
+  const int runs = args.runs;
+  std::string dir = args.dir;
   dir = ScratchDir(dir, "es-tools-bench");
   std::filesystem::create_directories(dir);
   const std::string input = dir + "/input.jsonl", store = dir + "/store",
