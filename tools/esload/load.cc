@@ -1,6 +1,9 @@
 #include "tools/esload/load.h"
 
+#include <deque>
+#include <future>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tools/common/event_json.h"
@@ -13,6 +16,9 @@ using Json = nlohmann::ordered_json;
 // Unconditional lines are appended together, up to this many events in one write: one commit
 // instead of one per line, with the same positions and results (see Loader::Flush).
 constexpr std::size_t kBatchEvents = 1000;
+// Lines are parsed in chunks of this many, this many chunks at a time.
+constexpr std::size_t kLinesPerChunk = 1000;
+constexpr std::size_t kChunksInFlight = 4;
 
 bool Blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
@@ -141,14 +147,44 @@ class Loader {
 
 Status LoadLines(Recorder& recorder, std::istream& in, const LoadOptions& options,
                  std::ostream& out, std::ostream& errors, LoadSummary* summary) {
+  // Parsing a line costs more than appending it (nlohmann's lexer, then base64): chunks of lines
+  // are parsed on threads of their own while this one appends the chunks before them, in order.
+  struct Parsed {
+    std::uint64_t number;
+    Result<AppendLine> line;
+  };
+  using Chunk = std::vector<Parsed>;
+  std::deque<std::future<Chunk>> parsing;
   Loader loader(recorder, options, out, errors, summary);
-  std::string line;
   bool going = true;
-  for (std::uint64_t number = 1; going && std::getline(in, line); ++number) {
-    if (Blank(line)) continue;
-    ++summary->lines;
-    going = loader.Take(number, ParseAppendLine(line));
+  const auto take_oldest = [&] {
+    Chunk chunk = parsing.front().get();
+    parsing.pop_front();
+    for (Parsed& parsed : chunk) {
+      if (!going) break;
+      ++summary->lines;
+      going = loader.Take(parsed.number, std::move(parsed.line));
+    }
+  };
+  std::uint64_t number = 0;
+  std::string line;
+  while (going && in) {
+    std::vector<std::pair<std::uint64_t, std::string>> lines;
+    while (lines.size() < kLinesPerChunk && std::getline(in, line)) {
+      ++number;
+      if (!Blank(line)) lines.emplace_back(number, std::move(line));
+    }
+    if (!lines.empty()) {
+      parsing.push_back(std::async(std::launch::async, [lines = std::move(lines)] {
+        Chunk chunk;
+        chunk.reserve(lines.size());
+        for (const auto& [at, text] : lines) chunk.push_back({at, ParseAppendLine(text)});
+        return chunk;
+      }));
+    }
+    if (parsing.size() >= kChunksInFlight) take_oldest();
   }
+  while (going && !parsing.empty()) take_oldest();
   if (going) loader.Flush();
   if (!loader.status().ok()) return loader.status();
   if (in.bad()) return Status::IOError("reading the input failed");
