@@ -57,8 +57,7 @@ int main(int argc, char** argv) {
                                         "tools_bench [--events N] [--runs R] [--dir DIR]");
   const std::int64_t events = args.events;
   const int runs = args.runs;
-  std::string dir = args.dir;
-  dir = ScratchDir(dir, "es-tools-bench");
+  const std::string dir = ScratchDir(args.dir, "es-tools-bench");
   std::filesystem::create_directories(dir);
   const std::string input = dir + "/input.jsonl", store = dir + "/store",
                     exported = dir + "/export.jsonl";
