@@ -157,11 +157,12 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
 
   // The newest checkpoint that passes every check spares replaying what it covers.
   ReplayStart start;
-  if (!options.ignore_checkpoints && !options.read_only) {
+  if (!options.ignore_checkpoints) {
     for (std::int64_t position : files.checkpoints) {
       bool replay_all;
-      Result<ReplayStart> loaded = LoadCheckpoint(
-          env, dir, position, meta.slot, bases, &store->index_, &replay_all, store->cipher_.get());
+      Result<ReplayStart> loaded =
+          LoadCheckpoint(env, dir, position, meta.slot, bases, &store->index_, &replay_all,
+                         store->cipher_.get(), options.read_only);
       if (loaded.ok()) {
         start = std::move(loaded).value();
         store->checkpoint_loaded_ = position;

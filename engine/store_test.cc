@@ -29,6 +29,15 @@ struct MemStore {
     options.env = env.get();
     options.durability = Durability::kNone;
   }
+  // Segments of `events` events, and no spare segment made in the background (which would change
+  // the directory at any moment).
+  void UseSmallSegments(std::uint32_t events) {
+    options.segment_bytes = 64 * 1024;
+    options.max_write_bytes = 32 * 1024;
+    options.segment_events = events;
+    options.max_write_events = events;
+    options.prepare_spare_segment = false;
+  }
   Result<std::unique_ptr<Store>> Open() { return Store::Open(options, kDir); }
   std::unique_ptr<Store> OpenOk() {
     auto store = Open();
@@ -245,12 +254,7 @@ TEST_CASE("store: rolls take the spare segment made in the background; close rem
 
 TEST_CASE("store: a read-only open writes nothing, beside a writer too") {
   MemStore m;
-  m.options.segment_bytes = 64 * 1024;
-  m.options.max_write_bytes = 32 * 1024;
-  m.options.segment_events = 4;
-  m.options.max_write_events = 4;
-  // The writer's background threads would change the directory at any moment.
-  m.options.prepare_spare_segment = false;
+  m.UseSmallSegments(4);
   m.options.checkpoint_interval_events = 0;
   auto writer = m.OpenOk();
   for (int i = 0; i < 5; ++i) {
@@ -301,6 +305,48 @@ TEST_CASE("store: a read-only open writes nothing, beside a writer too") {
   // No store: NotFound, and nothing created.
   CHECK(Store::Open(read_only, "/nothing").status().IsNotFound());
   CHECK_FALSE(m.env->FileExists("/nothing"));
+}
+
+TEST_CASE("store: a read-only open resumes after the newest checkpoint, writing nothing") {
+  MemStore m;
+  m.UseSmallSegments(8);
+  const auto event = [](int i) {
+    return MakeEvent(i % 2 == 0 ? "Even" : "Odd", {"t" + std::to_string(i % 3)}, std::to_string(i));
+  };
+  {
+    auto writer = m.OpenOk();  // its close writes a checkpoint at 10, in the segment of 9..16
+    for (int i = 1; i <= 10; i += 2) AppendOk(*writer, {event(i), event(i + 1)});
+  }
+  m.options.checkpoint_interval_events = 0;
+  {
+    auto writer = m.OpenOk();
+    for (int i = 11; i <= 13; ++i) AppendOk(*writer, {event(i)});
+  }
+  // The entries of 11..13 are derived data past the checkpoint: the reader sets them again, and
+  // must do so in memory (a write through the file's read-only mapping would be seen here).
+  testing::PatchFile(m.env.get(), m.IndexPath(9),
+                     kPositionIndexHeaderSize + (11 - 9) * kPositionIndexEntrySize,
+                     std::string(3 * kPositionIndexEntrySize, '\0'));
+  const testing::DirImage before = testing::ReadDir(m.env.get(), kDir);
+  Options read_only = m.options;
+  read_only.read_only = true;
+  auto reader = Store::Open(read_only, kDir);
+  REQUIRE_MESSAGE(reader.ok(), reader.status().ToString());
+  const StoreInfo info = (*reader)->Info();
+  CHECK(info.checkpoint_loaded == 10);
+  CHECK(info.replayed_events == 3);
+  auto all = (*reader)->Read(Query{}, {});
+  REQUIRE(all.ok());
+  REQUIRE(all->events.size() == 13);
+  for (int i = 1; i <= 13; ++i) CHECK(all->events[i - 1].event == event(i));
+  // Both sides of the checkpoint answer queries, through the copied position index too.
+  auto tagged = (*reader)->Read(Query{{testing::Item({"Odd"}, {"t2"})}}, {});
+  REQUIRE(tagged.ok());
+  std::vector<std::int64_t> positions;
+  for (const auto& e : tagged->events) positions.push_back(e.position);
+  CHECK(positions == std::vector<std::int64_t>{5, 11});
+  reader->reset();
+  CHECK(testing::ReadDir(m.env.get(), kDir) == before);
 }
 
 TEST_CASE("store: a read-only open goes on at a frame a live writer finished while it looked") {

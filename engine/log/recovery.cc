@@ -161,6 +161,7 @@ Result<RecoveredLog> WalkLog(Env* env, const std::string& dir, const MetaSlot& m
     if (resumed != nullptr) {
       segment = std::move(resumed);
       offset = start.offset;
+      if (read_only) segment->CopyPositionIndexToMemory();
     } else {
       Result<std::unique_ptr<Segment>> opened =
           Segment::Open(env, dir, segment_bases[i], /*writable=*/!read_only);

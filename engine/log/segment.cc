@@ -167,6 +167,13 @@ void Segment::UseMemoryPositionIndex() {
   index_recreated_ = true;
 }
 
+void Segment::CopyPositionIndexToMemory() {
+  auto copy = std::make_unique<MemoryRegion>(index_map_->size());
+  std::memcpy(copy->data(), index_map_->data(), index_map_->size());
+  index_map_ = std::move(copy);
+  index_file_.reset();
+}
+
 std::vector<char> Segment::PositionIndexHeader() const {
   std::vector<char> block(kPositionIndexHeaderSize);
   EncodePositionIndexHeader({header_.base_position, header_.salt, header_.capacity_events},

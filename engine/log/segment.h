@@ -59,6 +59,9 @@ class Segment {
   Status OpenPositionIndex(bool writable = true);
   // A position index in memory, all entries absent, for an open that writes no file.
   void UseMemoryPositionIndex();
+  // Replaces a position index mapped read-only by a copy in memory, so that an open that writes
+  // no file can go on setting entries (a read-only open resuming after a checkpoint).
+  void CopyPositionIndexToMemory();
   // Whether the position index had to be recreated (all its entries are then absent).
   bool position_index_recreated() const { return index_recreated_; }
 
