@@ -41,7 +41,7 @@ std::unique_ptr<Store> OpenStore(const std::string& dir, bool read_only) {
 std::vector<SequencedEvent> EventsOf(const std::vector<Json>& lines) {
   std::vector<SequencedEvent> events;
   for (const Json& line : lines) {
-    Result<Event> event = EventFromJson(line);
+    Result<Event> event = ParseEvent(line.dump());
     REQUIRE_MESSAGE(event.ok(), event.status().ToString());
     events.push_back({line.at("position").get<std::int64_t>(), std::move(event).value()});
   }

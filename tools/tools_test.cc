@@ -82,8 +82,7 @@ TEST_CASE("tools: event JSON round-trips every field") {
   for (const Event& event : Sample()) {
     const std::string line = *JsonLine(EventToJson({position, event}));
     CHECK(*EventLine({position++, event}) == line);
-    Json json = Json::parse(line);
-    Result<Event> back = EventFromJson(json);
+    Result<Event> back = ParseEvent(line);
     REQUIRE_MESSAGE(back.ok(), back.status().ToString());
     CHECK(*back == event);
   }
@@ -92,19 +91,35 @@ TEST_CASE("tools: event JSON round-trips every field") {
                                        .data = "xyz",
                                        .tags = {R"("data_b64":"")", R"(\"data_b64\":\"\")"}}};
   CHECK(*EventLine(tricky) == *JsonLine(EventToJson(tricky)));
-  CHECK(EventFromJson(Json::parse(R"({"type":"T","data":"text"})"))->data == "text");
+  CHECK(ParseEvent(R"({"type":"T","data":"text"})")->data == "text");
   for (const char* bad :
        {R"({"tags":["a"]})", R"({"type":""})", R"({"type":"T","tags":"a"})",
         R"({"type":"T","data":"x","data_b64":"eA=="})", R"({"type":"T","stream":"s"})",
         R"({"type":"T","uuid":"not-a-uuid"})", R"({"type":"T","colour":"red"})",
         R"({"type":"T","metadata":{"k":1}})", R"([1,2])"}) {
-    CHECK_MESSAGE(EventFromJson(Json::parse(bad)).status().IsInvalidArgument(), bad);
+    CHECK_MESSAGE(ParseEvent(bad).status().IsInvalidArgument(), bad);
   }
   CHECK(ParseQuery("[]")->items.empty());
   CHECK(ParseQuery(R"([{"types":["A"],"tags":["x","y"]},{"tags":["z"]}])")->items.size() == 2);
   for (const char* bad : {"{}", "[1]", R"([{"types":"A"}])", R"([{"kinds":[]}])", "[", ""}) {
     CHECK_MESSAGE(ParseQuery(bad).status().IsInvalidArgument(), bad);
   }
+  // The parser is strict: not UTF-8, lone surrogates, integers beyond 64 bits, numbers that are
+  // not integers are refused, and the message says why.
+  for (const char* bad : {"{\"type\":\"\xff\"}", R"({"type":"\udc00"})", R"({"type":"\ud800"})",
+                          R"({"type":"T","stream":"s","version":9223372036854775808})",
+                          R"({"type":"T","stream":"s","version":1e2})", R"({"type":"T"} x)"}) {
+    Result<AppendLine> parsed = ParseAppendLine(bad);
+    CHECK_MESSAGE(parsed.status().IsInvalidArgument(), bad);
+  }
+  CHECK(ParseAppendLine("{\"type\":\"\xff\"}").status().ToString().find("UTF-8") !=
+        std::string::npos);
+  // A member given twice counts once, the last time.
+  Result<AppendLine> twice = ParseAppendLine(
+      R"({"events":[{"type":"A"}],"events":[{"type":"B","tags":["x"],"tags":["y"]}]})");
+  REQUIRE(twice.ok());
+  CHECK(twice->events == std::vector<Event>{Event{.type = "B", .tags = {"y"}}});
+  CHECK(ParseEvent(R"({"type":"T","data":"a\u0000b"})")->data == std::string("a\0b", 3));
   // JSON carries text only: a type that is not UTF-8 cannot be written, and says so.
   CHECK(JsonLine(EventToJson({1, Event{.type = "\xff"}})).status().IsInvalidArgument());
 }

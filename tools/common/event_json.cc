@@ -2,24 +2,14 @@
 
 #include "engine/crypto/base64.h"
 
+#include <simdjson.h>
+
 #include <cstdio>
 
 namespace es::tools {
 namespace {
 
-using Json = nlohmann::json;
-
 Status Invalid(std::string_view what) { return Status::InvalidArgument(what); }
-
-Result<std::vector<std::string>> StringArray(const Json& json, const char* field) {
-  if (!json.is_array()) return Invalid(std::string(field) + " must be an array of strings");
-  std::vector<std::string> strings;
-  for (const Json& item : json) {
-    if (!item.is_string()) return Invalid(std::string(field) + " must be an array of strings");
-    strings.push_back(item.get<std::string>());
-  }
-  return strings;
-}
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -99,69 +89,118 @@ Result<std::string> JsonLine(const nlohmann::ordered_json& json) {
   }
 }
 
-Result<Event> EventFromJson(const Json& json) {
-  if (!json.is_object()) return Invalid("an event must be a JSON object");
+nlohmann::ordered_json TrackingLineToJson(const Tracking& tracking) {
+  return {{"tracking",
+           {{"application", tracking.application_name},
+            {"notification_id", tracking.notification_id}}}};
+}
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+// The JSON of `text`, parsed with this thread's parser: valid until the thread parses again.
+// simdjson's DOM parser checks the whole text, UTF-8 included, before anything is read from it.
+Result<element> ParseJson(std::string_view text, std::string_view what) {
+  thread_local simdjson::dom::parser parser;
+  element root;
+  if (const simdjson::error_code error = parser.parse(text.data(), text.size()).get(root)) {
+    return Invalid(std::string(what) + " is not JSON (" + simdjson::error_message(error) + ")");
+  }
+  return root;
+}
+
+Result<std::string> String(element value, std::string_view message) {
+  std::string_view text;
+  if (value.get_string().get(text)) return Invalid(message);
+  return std::string(text);
+}
+
+Result<std::int64_t> Integer(element value, std::string_view message) {
+  std::int64_t number;
+  if (value.get_int64().get(number)) return Invalid(message);
+  return number;
+}
+
+Result<std::vector<std::string>> StringArray(element json, const char* field) {
+  const std::string message = std::string(field) + " must be an array of strings";
+  simdjson::dom::array array;
+  if (json.get_array().get(array)) return Invalid(message);
+  std::vector<std::string> strings;
+  strings.reserve(array.size());
+  for (element item : array) {
+    ES_ASSIGN_OR_RETURN(std::string text, String(item, message));
+    strings.push_back(std::move(text));
+  }
+  return strings;
+}
+
+Result<Event> EventFrom(element json) {
+  object fields;
+  if (json.get_object().get(fields)) return Invalid("an event must be a JSON object");
   Event event;
-  for (const auto& [key, value] : json.items()) {
+  bool has_data = false, has_data_b64 = false, has_stream = false, has_version = false;
+  for (const auto [key, value] : fields) {
     if (key == "position") {
-      if (!value.is_number_integer()) return Invalid("position must be an integer");
+      ES_RETURN_IF_ERROR(Integer(value, "position must be an integer").status());
     } else if (key == "type") {
-      if (!value.is_string()) return Invalid("type must be a string");
-      event.type = value.get<std::string>();
+      ES_ASSIGN_OR_RETURN(event.type, String(value, "type must be a string"));
     } else if (key == "tags") {
       ES_ASSIGN_OR_RETURN(event.tags, StringArray(value, "tags"));
     } else if (key == "data_b64") {
-      if (!value.is_string()) return Invalid("data_b64 must be a string");
-      Result<std::string> data = Base64Decode(value.get<std::string>());
+      std::string_view text;
+      if (value.get_string().get(text)) return Invalid("data_b64 must be a string");
+      Result<std::string> data = Base64Decode(text);
       if (!data.ok()) return data.status().WithContext("data_b64");
       event.data = std::move(data).value();
+      has_data_b64 = true;
     } else if (key == "data") {
-      if (!value.is_string()) return Invalid("data must be a string (UTF-8 text)");
-      event.data = value.get<std::string>();
+      ES_ASSIGN_OR_RETURN(event.data, String(value, "data must be a string (UTF-8 text)"));
+      has_data = true;
     } else if (key == "stream") {
-      if (!value.is_string()) return Invalid("stream must be a string");
       if (!event.stream) event.stream.emplace();
-      event.stream->id = value.get<std::string>();
+      ES_ASSIGN_OR_RETURN(event.stream->id, String(value, "stream must be a string"));
+      has_stream = true;
     } else if (key == "version") {
-      if (!value.is_number_integer()) return Invalid("version must be an integer");
       if (!event.stream) event.stream.emplace();
-      event.stream->version = value.get<std::int64_t>();
+      ES_ASSIGN_OR_RETURN(event.stream->version, Integer(value, "version must be an integer"));
+      has_version = true;
     } else if (key == "uuid") {
-      if (!value.is_string()) return Invalid("uuid must be a string");
-      ES_ASSIGN_OR_RETURN(event.uuid, UuidFromString(value.get<std::string>()));
+      ES_ASSIGN_OR_RETURN(std::string text, String(value, "uuid must be a string"));
+      ES_ASSIGN_OR_RETURN(event.uuid, UuidFromString(text));
     } else if (key == "metadata") {
-      if (!value.is_object()) return Invalid("metadata must be an object of strings");
-      for (const auto& [name, text] : value.items()) {
-        if (!text.is_string()) return Invalid("metadata must be an object of strings");
-        event.metadata[name] = text.get<std::string>();
+      constexpr std::string_view kMessage = "metadata must be an object of strings";
+      object metadata;
+      if (value.get_object().get(metadata)) return Invalid(kMessage);
+      for (const auto [name, text] : metadata) {
+        ES_ASSIGN_OR_RETURN(event.metadata[std::string(name)], String(text, kMessage));
       }
     } else {
-      return Invalid("unknown event field '" + key + "'");
+      return Invalid("unknown event field '" + std::string(key) + "'");
     }
   }
-  if (json.contains("data") && json.contains("data_b64")) {
-    return Invalid("an event has data or data_b64, not both");
-  }
+  if (has_data && has_data_b64) return Invalid("an event has data or data_b64, not both");
   if (event.type.empty()) return Invalid("an event needs a non-empty type");
-  if (event.stream && (!json.contains("stream") || !json.contains("version"))) {
-    return Invalid("stream and version go together");
-  }
+  if (has_stream != has_version) return Invalid("stream and version go together");
   return event;
 }
 
-Result<Query> QueryFromJson(const Json& json) {
-  if (!json.is_array()) return Invalid("a query must be an array of items");
+Result<Query> QueryFrom(element json) {
+  simdjson::dom::array items;
+  if (json.get_array().get(items)) return Invalid("a query must be an array of items");
   Query query;
-  for (const Json& item : json) {
-    if (!item.is_object()) return Invalid("a query item must be an object");
+  for (element item : items) {
+    object fields;
+    if (item.get_object().get(fields)) return Invalid("a query item must be an object");
     QueryItem parsed;
-    for (const auto& [key, value] : item.items()) {
+    for (const auto [key, value] : fields) {
       if (key == "types") {
         ES_ASSIGN_OR_RETURN(parsed.types, StringArray(value, "types"));
       } else if (key == "tags") {
         ES_ASSIGN_OR_RETURN(parsed.tags, StringArray(value, "tags"));
       } else {
-        return Invalid("unknown query item field '" + key + "'");
+        return Invalid("unknown query item field '" + std::string(key) + "'");
       }
     }
     query.items.push_back(std::move(parsed));
@@ -169,87 +208,88 @@ Result<Query> QueryFromJson(const Json& json) {
   return query;
 }
 
-Result<Query> ParseQuery(std::string_view text) {
-  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Invalid("the query is not JSON");
-  return QueryFromJson(json);
-}
-
-namespace {
-
-Result<Tracking> TrackingFromJson(const Json& json) {
-  if (!json.is_object()) return Invalid("tracking must be an object");
+Result<Tracking> TrackingFrom(element json) {
+  object fields;
+  if (json.get_object().get(fields)) return Invalid("tracking must be an object");
   Tracking tracking;
   bool has_name = false, has_id = false;
-  for (const auto& [key, value] : json.items()) {
-    if (key == "application" && value.is_string()) {
-      tracking.application_name = value.get<std::string>();
+  for (const auto [key, value] : fields) {
+    const std::string bad_field = "bad tracking field '" + std::string(key) + "'";
+    if (key == "application") {
+      ES_ASSIGN_OR_RETURN(tracking.application_name, String(value, bad_field));
       has_name = true;
-    } else if (key == "notification_id" && value.is_number_integer()) {
-      tracking.notification_id = value.get<std::int64_t>();
+    } else if (key == "notification_id") {
+      ES_ASSIGN_OR_RETURN(tracking.notification_id, Integer(value, bad_field));
       has_id = true;
     } else {
-      return Invalid("bad tracking field '" + key + "'");
+      return Invalid(bad_field);
     }
   }
   if (!has_name || !has_id) return Invalid("tracking needs an application and a notification_id");
   return tracking;
 }
 
+Result<AppendCondition> ConditionFrom(element json) {
+  object fields;
+  if (json.get_object().get(fields) || fields.at_key("query").error()) {
+    return Invalid("condition must be an object with a query");
+  }
+  AppendCondition condition;
+  for (const auto [key, value] : fields) {
+    if (key == "query") {
+      ES_ASSIGN_OR_RETURN(condition.fail_if_events_match, QueryFrom(value));
+    } else if (key == "after") {
+      if (!value.is_null()) {
+        ES_ASSIGN_OR_RETURN(condition.after,
+                            Integer(value, "condition after must be an integer or null"));
+      }
+    } else {
+      return Invalid("unknown condition field '" + std::string(key) + "'");
+    }
+  }
+  return condition;
+}
+
 }  // namespace
 
-nlohmann::ordered_json TrackingLineToJson(const Tracking& tracking) {
-  return {{"tracking",
-           {{"application", tracking.application_name},
-            {"notification_id", tracking.notification_id}}}};
+Result<Event> ParseEvent(std::string_view text) {
+  ES_ASSIGN_OR_RETURN(element json, ParseJson(text, "the event"));
+  return EventFrom(json);
+}
+
+Result<Query> ParseQuery(std::string_view text) {
+  ES_ASSIGN_OR_RETURN(element json, ParseJson(text, "the query"));
+  return QueryFrom(json);
 }
 
 Result<AppendLine> ParseAppendLine(std::string_view line) {
-  Json json = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Invalid("not JSON");
-  if (!json.is_object()) return Invalid("a line must be a JSON object");
+  ES_ASSIGN_OR_RETURN(element json, ParseJson(line, "the line"));
+  object fields;
+  if (json.get_object().get(fields)) return Invalid("a line must be a JSON object");
   AppendLine parsed;
-  if (!json.contains("events") && !json.contains("tracking")) {
-    ES_ASSIGN_OR_RETURN(Event event, EventFromJson(json));
+  if (fields.at_key("events").error() && fields.at_key("tracking").error()) {
+    ES_ASSIGN_OR_RETURN(Event event, EventFrom(json));
     parsed.events.push_back(std::move(event));
     return parsed;
   }
-  for (const auto& [key, value] : json.items()) {
-    if (key != "events" && key != "condition" && key != "tracking") {
-      return Invalid("unknown request field '" + key + "'");
-    }
-  }
-  if (json.contains("tracking")) {
-    ES_ASSIGN_OR_RETURN(parsed.tracking, TrackingFromJson(json["tracking"]));
-  }
-  if (json.contains("events")) {
-    const Json& events = json["events"];
-    if (!events.is_array() || events.empty()) return Invalid("events must be a non-empty array");
-    for (const Json& event : events) {
-      ES_ASSIGN_OR_RETURN(Event parsed_event, EventFromJson(event));
-      parsed.events.push_back(std::move(parsed_event));
-    }
-  }
-  if (json.contains("condition")) {
-    const Json& condition = json["condition"];
-    if (!condition.is_object() || !condition.contains("query")) {
-      return Invalid("condition must be an object with a query");
-    }
-    AppendCondition parsed_condition;
-    for (const auto& [key, value] : condition.items()) {
-      if (key == "query") {
-        ES_ASSIGN_OR_RETURN(parsed_condition.fail_if_events_match, QueryFromJson(value));
-      } else if (key == "after") {
-        if (value.is_number_integer()) {
-          parsed_condition.after = value.get<std::int64_t>();
-        } else if (!value.is_null()) {
-          return Invalid("condition after must be an integer or null");
-        }
-      } else {
-        return Invalid("unknown condition field '" + key + "'");
+  for (const auto [key, value] : fields) {
+    if (key == "tracking") {
+      ES_ASSIGN_OR_RETURN(parsed.tracking, TrackingFrom(value));
+    } else if (key == "events") {
+      simdjson::dom::array events;
+      if (value.get_array().get(events) || events.size() == 0) {
+        return Invalid("events must be a non-empty array");
       }
+      parsed.events.clear();  // of an earlier "events" member: the last one counts, as for others
+      for (element event : events) {
+        ES_ASSIGN_OR_RETURN(Event parsed_event, EventFrom(event));
+        parsed.events.push_back(std::move(parsed_event));
+      }
+    } else if (key == "condition") {
+      ES_ASSIGN_OR_RETURN(parsed.condition, ConditionFrom(value));
+    } else {
+      return Invalid("unknown request field '" + std::string(key) + "'");
     }
-    parsed.condition = std::move(parsed_condition);
   }
   return parsed;
 }

@@ -32,11 +32,13 @@ nlohmann::ordered_json TrackingLineToJson(const Tracking& tracking);
 // `json` as one line of text. InvalidArgument when a string in it is not UTF-8 (JSON carries only
 // text: an event's data goes as base64, but its type, tags, stream id and metadata go as they are).
 Result<std::string> JsonLine(const nlohmann::ordered_json& json);
-// InvalidArgument naming the field when `json` is not an event object.
-Result<Event> EventFromJson(const nlohmann::json& json);
 
-Result<Query> QueryFromJson(const nlohmann::json& json);
-// Parses the text of a query (the --query option).
+// The parsers of the forms above take JSON text (parsed with simdjson, esload's hot path; the
+// writers above use nlohmann). They return InvalidArgument naming the problem: text that is not
+// JSON (or not UTF-8), a missing or mistyped field, an unknown one. Where a member appears twice,
+// the last one counts.
+Result<Event> ParseEvent(std::string_view text);
+// The text of a query (the --query option).
 Result<Query> ParseQuery(std::string_view text);
 
 // One line of esload's input: an event (one unconditional append) or a request (events, a
