@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
       runs = std::atoi(argv[i + 1]);
     } else if (flag == "--writers") {
       writer_counts = ParseList(argv[i + 1]);
-    } else if (flag == "--rolls") {
+    } else if (flag == "--rolls" && std::atoi(argv[i + 1]) >= 0) {
       rolls = std::atoi(argv[i + 1]);
     } else {
       std::fprintf(stderr,
@@ -218,8 +218,10 @@ int main(int argc, char** argv) {
   }
   std::printf("],\"rolls\":[");
   bool first = true;
+  // --rolls 0 leaves the roll measurement out.
   for (const es::Durability durability : {es::Durability::kSync, es::Durability::kNone}) {
     for (const bool spare : {true, false}) {
+      if (rolls == 0) break;
       RollResult result = MeasureRolls(dir, durability, spare, rolls);
       std::printf(
           "%s{\"durability\":\"%s\",\"spare\":%s,\"append_us_median\":%.1f,"
