@@ -1,11 +1,16 @@
 // The esdump and esload binaries of this build run on stores on disk (issue 5): reads of every
 // query shape against Store::Read, `esdump export | esload` through a shell pipe, malformed input
-// lines, and esdump on a store another process is writing. Verify of damaged stores through the
-// binary is in tools_test.cc.
+// lines, esdump on a store another process is writing, and esdump info and verify on a SQLite
+// database, clean and damaged. Verify of damaged engine stores through the binary is in
+// tools_test.cc.
 #include <doctest/doctest.h>
 
 #include <es/env.h>
 #include <es/store.h>
+
+#ifdef ES_WITH_SQLITE
+#include <sqlite3.h>
+#endif
 
 #include <poll.h>
 #include <sys/wait.h>
@@ -485,6 +490,52 @@ TEST_CASE("esdump on a store another process is writing: consistent views; it wr
   // esdump takes no lock and writes nothing: the same files, with the same bytes.
   CHECK(testing::ReadDir(Env::Default(), path) == before);
 }
+
+#ifdef ES_WITH_SQLITE
+// Runs `sql` on the SQLite database `path`, as another tool would.
+void ExecuteSqlite(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  REQUIRE_MESSAGE(rc == SQLITE_OK, sql);
+}
+
+TEST_CASE("esdump info and verify (the binary) on a SQLite database: clean 0, damaged 1") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/events.sqlite", uri = "sqlite:" + path;
+  std::string input;
+  for (const Event& event : Sample()) input += *EventLine(SequencedEvent{0, event}) + "\n";
+  { std::ofstream(dir.path() + "/input.jsonl") << input; }
+  REQUIRE(RunEsload(uri + " " + dir.path() + "/input.jsonl").status == 0);
+
+  Ran info = RunEsdump(uri + " info");
+  REQUIRE(info.status == 0);
+  CHECK(info.lines.at(0)["backend"] == "sqlite");
+  CHECK(info.lines.at(0)["events"] == Sample().size());
+  CHECK(info.lines.at(0)["encryption"] == "none");
+  Ran clean = RunEsdump(uri + " verify");
+  CHECK(clean.status == 0);
+  REQUIRE(clean.lines.size() == 1);
+  CHECK(clean.lines[0]["clean"] == true);
+  CHECK(clean.lines[0]["events"] == Sample().size());
+
+  ExecuteSqlite(path,
+                "DELETE FROM es_tags WHERE (tag, position) IN (SELECT tag, position FROM es_tags "
+                "ORDER BY position DESC LIMIT 1)");
+  ExecuteSqlite(path, "UPDATE es_events SET data_codec = 9 WHERE position = 2");
+  Ran damaged = RunEsdump(uri + " verify");
+  CHECK(damaged.status == 1);
+  REQUIRE(damaged.lines.size() == 3);
+  CHECK(damaged.lines[0]["table"] == "es_events");  // the walk meets position 2 first
+  CHECK(damaged.lines[0]["position"] == 2);
+  CHECK(damaged.lines[1]["table"] == "es_tags");
+  CHECK(damaged.lines[2]["clean"] == false);
+  CHECK(damaged.lines[2]["problems"] == 2);
+  CHECK(RunEsdump(uri + " --pretty verify >/dev/null").status == 1);
+  CHECK(RunEsdump("sqlite:" + dir.path() + "/missing.sqlite verify 2>/dev/null").status == 3);
+}
+#endif
 
 }  // namespace
 }  // namespace es::tools

@@ -330,10 +330,13 @@ TEST_CASE("stores are named by directory or URI; export -> load moves a store to
 
   OpenedStore sqlite = CheckMovesTo(uri, "sqlite");
   std::ostringstream info, stats;
-  REQUIRE(DumpRecorderInfo(*sqlite.recorder, uri, "sqlite", info, false).ok());
+  REQUIRE(DumpRecorderInfo(uri, "", info, false).ok());
   const Json info_json = Json::parse(info.str());
   CHECK(info_json["backend"] == "sqlite");
   CHECK(info_json["head"] == Sample().size());
+  std::ostringstream verified;
+  CHECK(*DumpRecorderVerify(uri, "", verified, false));
+  CHECK(Json::parse(verified.str())["events"] == Sample().size());
   REQUIRE(DumpStats(*sqlite.recorder, nullptr, 3, stats, false).ok());
   CHECK(Json::parse(stats.str())["segments"].empty());
 #else
@@ -354,8 +357,26 @@ TEST_CASE("export -> load moves a store to PostgreSQL, named by its URI") {
                           "/postgres?schema=" + schema.name();
   CHECK_FALSE(OpenStoreNamed(uri, true).ok());  // read-only creates no tables
   CheckMovesTo(uri, "postgres");
+  std::ostringstream info, verified;
+  REQUIRE(DumpRecorderInfo(uri, "", info, false).ok());
+  const Json info_json = Json::parse(info.str());
+  CHECK(info_json["backend"] == "postgres");
+  CHECK(info_json["schema"] == schema.name());
+  CHECK(info_json["head"] == Sample().size());
+  CHECK(info_json["tracking_records"] == 2);
+  CHECK(*DumpRecorderVerify(uri, "", verified, false));
+  CHECK(Json::parse(verified.str())["clean"] == true);
 }
 #endif
+
+TEST_CASE("a URI's password is left out of what esdump prints") {
+  CHECK(WithoutPassword("postgresql://shop:s3cret@db:5432/shop?schema=x") ==
+        "postgresql://shop@db:5432/shop?schema=x");
+  CHECK(WithoutPassword("postgresql://shop@db/shop") == "postgresql://shop@db/shop");
+  CHECK(WithoutPassword("postgresql://db:5432/shop?user=a@b") ==
+        "postgresql://db:5432/shop?user=a@b");
+  CHECK(WithoutPassword("sqlite:/tmp/a:b@c") == "sqlite:/tmp/a:b@c");
+}
 
 TEST_CASE("esload: tracking records, alone or with a request's events") {
   MemStore m;

@@ -19,7 +19,10 @@
 
 #include "adapters/postgres/src/pool.h"
 #include "adapters/postgres/testing/throwaway_cluster.h"
+#include "engine/testing/recorder_verify_checks.h"
 #include "es/postgres.h"
+#include "es/postgres_inspect.h"
+#include "es/postgres_verify.h"
 
 namespace es {
 namespace {
@@ -285,6 +288,77 @@ TEST_CASE("postgres: text PostgreSQL cannot store is InvalidArgument and writes 
   events = {Ev("Bad", {"\xff\xfe"})};
   CHECK(recorder->Append(events, std::nullopt).status().IsInvalidArgument());
   CHECK(ReadAll(*recorder).empty());
+}
+
+TEST_CASE("postgres verify: clean tables are clean; damaged rows and side tables are reported") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  const PostgresOptions options = schema.Options();
+  {
+    auto recorder = OpenOrFail(options);
+    for (int i = 0; i < 10; ++i) {
+      std::vector<Event> events = {Ev("Opened", {"a:" + std::to_string(i), "b", "b"}),
+                                   Ev("Noted", {})};
+      events[0].stream = StreamVersion{"stream-" + std::to_string(i % 3), i / 3 + 1};
+      events[1].metadata = {{"k", "v"}, {"l", "w"}};
+      REQUIRE(recorder->Append(events, std::nullopt).ok());
+    }
+    REQUIRE(recorder->InsertTracking(Tracking{"upstream", 7}).ok());
+  }
+  Result<RecorderVerifyReport> clean = VerifyPostgres(options);
+  REQUIRE_MESSAGE(clean.ok(), clean.status().ToString());
+  CHECK(clean->clean());
+  CHECK(clean->events == 20);
+  CHECK(clean->tag_rows == 20);
+  CHECK(clean->tracking_records == 1);
+
+  Result<PostgresInfo> info = InspectPostgres(options);
+  REQUIRE_MESSAGE(info.ok(), info.status().ToString());
+  CHECK(info->schema == schema.name());
+  CHECK(info->table_prefix == "es");
+  CHECK(info->head == std::optional<std::int64_t>(20));
+  CHECK(info->writes == 11);
+  CHECK(info->streams == 3);
+  CHECK(info->tracking_records == 1);
+  CHECK(info->table_bytes.at("es_events") > 0);
+  CHECK_FALSE(info->server_version.empty());
+
+  const std::string events = schema.name() + ".es_events", tags = schema.name() + ".es_tags";
+  const auto execute = [&](const std::string& sql) {
+    Status done = cluster->Execute(sql);
+    REQUIRE_MESSAGE(done.ok(), sql << ": " << done.ToString());
+  };
+  execute("DELETE FROM " + tags + " WHERE tag = 'a:3' AND position = 7");
+  execute("INSERT INTO " + tags + " (tag, position) VALUES ('stray', 99)");
+  execute("UPDATE " + events + " SET stream_id = NULL WHERE position = 9");
+  execute("DROP INDEX " + schema.name() + ".es_events_stream");
+  execute("UPDATE " + events +
+          " SET stream_id = 'stream-0', stream_version = 1 WHERE "
+          "position = 11");
+  execute("DELETE FROM " + events + " WHERE position = 14");
+  execute("DELETE FROM " + tags + " WHERE position = 14");
+  execute("UPDATE " + events + " SET type = '', metadata_values = '{v}' WHERE position = 16");
+  execute("UPDATE " + schema.name() + ".es_tracking SET application_name = ''");
+  Result<RecorderVerifyReport> report = VerifyPostgres(options);
+  REQUIRE_MESSAGE(report.ok(), report.status().ToString());
+  CHECK(::es::testing::Reports(*report, "es_tags", 7, "the tags table holds {b} for the event"));
+  CHECK(::es::testing::Reports(*report, "es_tags", 99, "tags {stray} of no event"));
+  CHECK(::es::testing::Reports(*report, "es_events", 9, "not both set"));
+  CHECK(::es::testing::Reports(*report, "es_events", 11,
+                               "stream 'stream-0' version 1 is held by 2 events"));
+  CHECK(::es::testing::Reports(*report, "es_events", 15, "positions 14 to 14 are missing"));
+  CHECK(::es::testing::Reports(*report, "es_events", 16,
+                               "the type is empty; the metadata keys and values"));
+  CHECK(::es::testing::Reports(*report, "es_tracking", std::nullopt, "application name is empty"));
+  CHECK(report->problems.size() == 7);
+
+  execute("UPDATE " + schema.name() + ".es_head SET position = 30");
+  CHECK(::es::testing::Reports(*VerifyPostgres(options), "es_head", std::nullopt,
+                               "the head row says 30, the last event is 20"));
+  execute("DROP TABLE " + tags);
+  CHECK(::es::testing::Reports(*VerifyPostgres(options), "es_tags", std::nullopt,
+                               "the table is missing"));
 }
 
 TEST_CASE("postgres: a subscription wakes on another recorder's append (LISTEN/NOTIFY)") {

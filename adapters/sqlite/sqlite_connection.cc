@@ -19,6 +19,10 @@ int SqliteLength(std::string_view value) {
 
 }  // namespace
 
+bool IsInMemorySqlite(const std::string& dbname) {
+  return dbname == ":memory:" || dbname.find("mode=memory") != std::string::npos;
+}
+
 SqliteStatement::~SqliteStatement() {
   if (stmt_ != nullptr) sqlite3_reset(stmt_);
 }
@@ -70,11 +74,16 @@ std::string_view SqliteStatement::ColumnBytes(int column) {
 }
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
-    const std::string& dbname, std::chrono::milliseconds lock_timeout) {
+    const std::string& dbname, std::chrono::milliseconds lock_timeout, Mode mode) {
+  if (mode == Mode::kReadSnapshot && IsInMemorySqlite(dbname)) {
+    return Status::InvalidArgument("an in-memory SQLite database cannot be opened read-only: " +
+                                   dbname);
+  }
   sqlite3* db = nullptr;
   // NOMUTEX: each connection is used by one thread at a time (the recorder's locks see to it).
-  const int flags =
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+  const int flags = (mode == Mode::kReadSnapshot ? SQLITE_OPEN_READONLY
+                                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(dbname.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -87,6 +96,8 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
   // The IN (...) of a DCB query builds its temporary index in memory. (Memory-mapped I/O,
   // PRAGMA mmap_size, made the speedrun slower here: recent pages live in the WAL anyway.)
   ES_RETURN_IF_ERROR(connection->Execute("PRAGMA temp_store=MEMORY"));
+  // Closing the connection ends the transaction.
+  if (mode == Mode::kReadSnapshot) ES_RETURN_IF_ERROR(connection->Execute("BEGIN"));
   return connection;
 }
 
@@ -101,6 +112,13 @@ Status SqliteConnection::Execute(const std::string& sql) {
   if (rc == SQLITE_OK) return Status::OK();
   sqlite3_free(message);  // Error() reads the same message from the connection
   return Error(rc, sql);
+}
+
+Result<bool> SqliteConnection::HasTable(const std::string& name) {
+  ES_ASSIGN_OR_RETURN(SqliteStatement statement,
+                      Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"));
+  statement.BindText(1, name);
+  return statement.Step();
 }
 
 Result<SqliteStatement> SqliteConnection::Prepare(const std::string& sql) {

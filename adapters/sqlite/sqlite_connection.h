@@ -55,18 +55,33 @@ class SqliteStatement {
   sqlite3_stmt* stmt_;
 };
 
+// True for the names of in-memory databases: ":memory:", and URIs with mode=memory.
+bool IsInMemorySqlite(const std::string& dbname);
+
 class SqliteConnection {
  public:
-  // Opens `dbname` (a path, ":memory:" or a "file:" URI) read-write, creating it when missing.
-  // `lock_timeout` is how long a statement waits for another connection's lock.
+  enum class Mode {
+    kReadWrite,  // creating the database when missing
+    // A database that exists, never written (esdump), in one read transaction for the life of
+    // the connection, so that every statement sees the same snapshot. InvalidArgument in memory,
+    // where it would be a new, empty database.
+    kReadSnapshot,
+  };
+
+  // Opens `dbname` (a path, ":memory:" or a "file:" URI). `lock_timeout` is how long a statement
+  // waits for another connection's lock.
   static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& dbname,
-                                                        std::chrono::milliseconds lock_timeout);
+                                                        std::chrono::milliseconds lock_timeout,
+                                                        Mode mode = Mode::kReadWrite);
   ~SqliteConnection();
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
   // Runs `sql` (one or more statements; their rows are ignored).
   Status Execute(const std::string& sql);
+
+  // Whether the database has a table named `name`.
+  Result<bool> HasTable(const std::string& name);
 
   // The statement compiled from `sql`, kept for reuse: callers build SQL text from a query's
   // shape only (values are bound), so the same shapes find their statements compiled.

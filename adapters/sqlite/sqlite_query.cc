@@ -56,6 +56,40 @@ void AppendItemPositions(const SqliteTables& tables, const QueryItem& item, std:
 
 }  // namespace
 
+Result<SqliteTables> SqliteTablesFor(const std::string& application_name) {
+  for (char c : application_name) {
+    const bool allowed =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!allowed) {
+      return Status::InvalidArgument("application name '" + application_name +
+                                     "' may hold only letters, digits and '_'");
+    }
+  }
+  std::string prefix = application_name.empty() ? "es" : application_name;
+  std::transform(prefix.begin(), prefix.end(), prefix.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+  return SqliteTables{prefix, prefix + "_events", prefix + "_tags", prefix + "_tracking",
+                      prefix + "_meta"};
+}
+
+Result<std::optional<std::int64_t>> RecordedKeyId(SqliteConnection& connection,
+                                                  const SqliteTables& tables) {
+  ES_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      connection.Prepare("SELECT value FROM " + tables.meta + " WHERE name = 'key_id'"));
+  ES_ASSIGN_OR_RETURN(bool found, select.Step());
+  if (!found) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(select.ColumnInt64(0));
+}
+
+Result<SqliteSnapshot> OpenSqliteSnapshot(const SqliteOptions& options) {
+  SqliteSnapshot snapshot;
+  ES_ASSIGN_OR_RETURN(snapshot.tables, SqliteTablesFor(options.application_name));
+  ES_ASSIGN_OR_RETURN(snapshot.db, SqliteConnection::Open(options.dbname, options.lock_timeout,
+                                                          SqliteConnection::Mode::kReadSnapshot));
+  return snapshot;
+}
+
 void BoundSql::AppendValue(std::int64_t value) { values.emplace_back(value); }
 void BoundSql::AppendValue(std::string_view value) { values.emplace_back(value); }
 

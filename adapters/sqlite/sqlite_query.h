@@ -5,6 +5,8 @@
 #define ES_ADAPTERS_SQLITE_SQLITE_QUERY_H_
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -12,16 +14,35 @@
 
 #include "adapters/sqlite/sqlite_connection.h"
 #include "es/query.h"
+#include "es/sqlite.h"
 
 namespace es {
 
 // The tables of one application (SqliteOptions::application_name).
 struct SqliteTables {
+  std::string prefix;  // of every name below: the lower-cased application name, or "es"
   std::string events;
   std::string tags;
   std::string tracking;
   std::string meta;  // settings of the tables: the id of the key that encrypts them
 };
+
+// The tables of `application_name` (SqliteOptions::application_name). InvalidArgument unless it
+// holds only letters, digits and '_'.
+Result<SqliteTables> SqliteTablesFor(const std::string& application_name);
+
+// The key id the meta table of `tables` records (it must exist), or none: the tables are not
+// encrypted.
+Result<std::optional<std::int64_t>> RecordedKeyId(SqliteConnection& connection,
+                                                  const SqliteTables& tables);
+
+// The tables of `options` and a connection that reads them without changing them, in one
+// snapshot (SqliteConnection::Mode::kReadSnapshot): what InspectSqlite and VerifySqlite look at.
+struct SqliteSnapshot {
+  SqliteTables tables;
+  std::unique_ptr<SqliteConnection> db;
+};
+Result<SqliteSnapshot> OpenSqliteSnapshot(const SqliteOptions& options);
 
 // SQL text with its values, bound in order.
 struct BoundSql {

@@ -4,8 +4,6 @@
 // every operation on it exclusive, shared by every recorder of the process that opens the same
 // shared-cache name (SQLite's table locks would otherwise fail such operations at once rather than
 // wait).
-#include <crypto++/misc.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <map>
@@ -15,14 +13,12 @@
 #include <utility>
 
 #include "adapters/sqlite/sqlite_connection.h"
+#include "adapters/sqlite/sqlite_event_row.h"
 #include "adapters/sqlite/sqlite_query.h"
 #include "adapters/sqlite/string_list_codec.h"
 #include "api/src/validation.h"
 #include "engine/compress/event_compressor.h"
 #include "engine/crypto/aes_gcm.h"
-#include "engine/crypto/key_derivation.h"
-#include "engine/crypto/store_cipher.h"
-#include "engine/util/coding.h"
 #include "es/encryption.h"
 #include "es/sqlite.h"
 
@@ -31,24 +27,6 @@ namespace {
 
 // Data shorter than this is stored as it is (as Options::compression_min_bytes' default).
 constexpr std::size_t kMinCompressedBytes = 64;
-
-// The data_codec column: how the data column holds the event's data (bits).
-constexpr std::int64_t kDataPlain = 0;
-constexpr std::int64_t kDataZstd = 1;  // a zstd frame (engine/compress)
-// data, and metadata when present, sealed (AesGcm::SealWithRandomNonce) after any compression.
-constexpr std::int64_t kDataEncrypted = 2;
-
-// The associated data of a sealed value: which column, and the event's position, so that no
-// sealed value can move to another row or column unnoticed.
-std::string SealedValueContext(char column, std::int64_t position) {
-  std::string context(9, column);
-  EncodeFixed<std::int64_t>(context.data() + 1, position);
-  return context;
-}
-
-bool IsInMemory(const std::string& dbname) {
-  return dbname == ":memory:" || dbname.find("mode=memory") != std::string::npos;
-}
 
 // The mutex every recorder of a shared-cache in-memory database `dbname` shares (a private one
 // for anything else).
@@ -63,21 +41,6 @@ std::shared_ptr<std::mutex> ExclusiveMutexFor(const std::string& dbname) {
     registry[dbname] = mu;
   }
   return mu;
-}
-
-Result<SqliteTables> TablesFor(const std::string& application_name) {
-  for (char c : application_name) {
-    const bool allowed =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    if (!allowed) {
-      return Status::InvalidArgument("application name '" + application_name +
-                                     "' may hold only letters, digits and '_'");
-    }
-  }
-  std::string prefix = application_name.empty() ? "es" : application_name;
-  std::transform(prefix.begin(), prefix.end(), prefix.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
-  return SqliteTables{prefix + "_events", prefix + "_tags", prefix + "_tracking", prefix + "_meta"};
 }
 
 std::string SchemaSql(const SqliteTables& t) {
@@ -106,60 +69,6 @@ std::string SchemaSql(const SqliteTables& t) {
          t.meta + " (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;";
 }
 
-// The event of the current row of `statement` (kEventColumns), opened with `cipher` (null: the
-// tables are not encrypted).
-Result<SequencedEvent> ReadEventRow(SqliteStatement& row, const AesGcm* cipher) {
-  SequencedEvent sequenced;
-  sequenced.position = row.ColumnInt64(0);
-  const std::string where = "event " + std::to_string(sequenced.position);
-  const std::int64_t codec = row.ColumnInt64(8);
-  if ((codec & ~(kDataZstd | kDataEncrypted)) != 0) {
-    return Status::Corruption("unknown data_codec of " + where);
-  }
-  const bool encrypted = (codec & kDataEncrypted) != 0;
-  if (encrypted && cipher == nullptr) {
-    return Status::Corruption(where + " is encrypted, and its tables have no key");
-  }
-  Event& event = sequenced.event;
-  event.type = row.ColumnBytes(1);
-  if (encrypted) {
-    ES_RETURN_IF_ERROR(cipher
-                           ->OpenWithStoredNonce(SealedValueContext('d', sequenced.position),
-                                                 row.ColumnBytes(2), &event.data)
-                           .WithContext(where + " data"));
-  } else {
-    event.data = row.ColumnBytes(2);
-  }
-  ES_ASSIGN_OR_RETURN(event.tags, DecodeTags(row.ColumnBytes(3)));
-  if (!row.ColumnIsNull(4)) {
-    event.stream = StreamVersion{std::string(row.ColumnBytes(4)), row.ColumnInt64(5)};
-  }
-  if (!row.ColumnIsNull(6)) {
-    std::string_view uuid = row.ColumnBytes(6);
-    if (uuid.size() != 16)
-      return Status::Corruption("uuid column of " + where + " is not 16 bytes");
-    event.uuid.emplace();
-    std::copy(uuid.begin(), uuid.end(), event.uuid->begin());
-  }
-  if (!row.ColumnIsNull(7)) {
-    std::string opened;
-    if (encrypted) {
-      ES_RETURN_IF_ERROR(cipher
-                             ->OpenWithStoredNonce(SealedValueContext('m', sequenced.position),
-                                                   row.ColumnBytes(7), &opened)
-                             .WithContext(where + " metadata"));
-    }
-    ES_ASSIGN_OR_RETURN(event.metadata,
-                        DecodeMetadata(encrypted ? std::string_view(opened) : row.ColumnBytes(7)));
-  }
-  if ((codec & kDataZstd) != 0) {
-    std::string compressed = std::move(event.data);
-    ES_RETURN_IF_ERROR(
-        DecompressEventData(compressed, nullptr, kMaxEventData, &event.data).WithContext(where));
-  }
-  return sequenced;
-}
-
 Result<std::vector<SequencedEvent>> ReadEventRows(SqliteStatement& statement,
                                                   const AesGcm* cipher) {
   std::vector<SequencedEvent> events;
@@ -181,7 +90,7 @@ class SqliteRecorder final : public Recorder {
                  std::unique_ptr<SqliteConnection> writer)
       : options_(options),
         tables_(std::move(tables)),
-        in_memory_(IsInMemory(options.dbname)),
+        in_memory_(IsInMemorySqlite(options.dbname)),
         exclusive_(in_memory_ ? ExclusiveMutexFor(options.dbname) : nullptr),
         compressor_(options.compression == Compression::kZstd
                         ? std::optional<EventCompressor>(std::in_place, options.compression_level,
@@ -396,30 +305,18 @@ class SqliteRecorder final : public Recorder {
   // with a key of tables without events records it.
   Status SetUpEncryption() {
     const std::string name = "SQLite tables '" + tables_.events + "'";
-    ES_ASSIGN_OR_RETURN(SqliteStatement has_meta,
-                        writer_->Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                         "name = ?"));
-    has_meta.BindText(1, tables_.meta);
-    ES_ASSIGN_OR_RETURN(const bool meta_exists, has_meta.Step());
+    ES_ASSIGN_OR_RETURN(const bool meta_exists, writer_->HasTable(tables_.meta));
     std::optional<std::int64_t> recorded;
     if (meta_exists) {
-      ES_ASSIGN_OR_RETURN(
-          SqliteStatement select,
-          writer_->Prepare("SELECT value FROM " + tables_.meta + " WHERE name = 'key_id'"));
-      ES_ASSIGN_OR_RETURN(bool found, select.Step());
-      if (found) recorded = select.ColumnInt64(0);
+      ES_ASSIGN_OR_RETURN(recorded, RecordedKeyId(*writer_, tables_));
     }
     if (options_.key_provider == nullptr) {
       if (!recorded) return Status::OK();
       return Status::InvalidArgument(name + " are encrypted (key id " + std::to_string(*recorded) +
                                      "): open them with their key (key_provider or CIPHER_KEY)");
     }
-    ES_ASSIGN_OR_RETURN(std::string key, options_.key_provider->MasterKey());
-    Status checked = StoreCipher::CheckMasterKey(key);
-    const std::int64_t key_id = KeyIdOf(key);
-    AesGcm::Key derived = DeriveKey(key, "", "es sqlite event data v1");
-    CryptoPP::SecureWipeArray(key.data(), key.size());
-    ES_RETURN_IF_ERROR(checked);
+    ES_ASSIGN_OR_RETURN(SqliteDataKey data_key, SqliteDataKeyFrom(*options_.key_provider));
+    const std::int64_t key_id = data_key.key_id;
     if (recorded && *recorded != key_id) {
       return Status::InvalidArgument(name + " are encrypted under key id " +
                                      std::to_string(*recorded) + "; the key given has id " +
@@ -447,11 +344,8 @@ class SqliteRecorder final : public Recorder {
                                              " ON CONFLICT (name) DO NOTHING"));
         insert.BindInt64(1, key_id);
         ES_RETURN_IF_ERROR(insert.Run());
-        ES_ASSIGN_OR_RETURN(
-            SqliteStatement select,
-            writer_->Prepare("SELECT value FROM " + tables_.meta + " WHERE name = 'key_id'"));
-        ES_ASSIGN_OR_RETURN(bool found, select.Step());
-        if (!found || select.ColumnInt64(0) != key_id) {
+        ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> now, RecordedKeyId(*writer_, tables_));
+        if (now != key_id) {
           return Status::InvalidArgument(name + " were just encrypted under another key");
         }
         return Status::OK();
@@ -462,18 +356,13 @@ class SqliteRecorder final : public Recorder {
       }
       ES_RETURN_IF_ERROR(Commit(*writer_));
     }
-    cipher_ = std::make_unique<AesGcm>(derived);
-    CryptoPP::SecureWipeArray(derived.data(), derived.size());
+    cipher_ = std::move(data_key.cipher);
     return Status::OK();
   }
 
   Status CheckTablesExist() {
     for (const std::string* table : {&tables_.events, &tables_.tags, &tables_.tracking}) {
-      ES_ASSIGN_OR_RETURN(SqliteStatement statement,
-                          writer_->Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                           "name = ?"));
-      statement.BindText(1, *table);
-      ES_ASSIGN_OR_RETURN(bool exists, statement.Step());
+      ES_ASSIGN_OR_RETURN(bool exists, writer_->HasTable(*table));
       if (!exists) {
         return Status::NotFound("table " + *table + " is missing from '" + options_.dbname +
                                 "' and create_table is off");
@@ -681,7 +570,7 @@ Result<std::unique_ptr<Recorder>> OpenSqliteRecorder(const SqliteOptions& option
   if (options.compression_level < 0 || options.compression_level > 19) {
     return Status::InvalidArgument("SQLite compression_level must be between 0 and 19");
   }
-  ES_ASSIGN_OR_RETURN(SqliteTables tables, TablesFor(options.application_name));
+  ES_ASSIGN_OR_RETURN(SqliteTables tables, SqliteTablesFor(options.application_name));
   ES_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> writer,
                       SqliteConnection::Open(options.dbname, options.lock_timeout));
   auto recorder = std::make_unique<SqliteRecorder>(options, std::move(tables), std::move(writer));

@@ -1,6 +1,7 @@
 // What the conformance suite cannot see of the SQLite recorder: configuration, the schema as
-// other SQLite tools see it, locking between connections, damaged files, and waking on writes
-// made through another connection. Every recorder behaviour itself is in tests/conformance.
+// other SQLite tools see it, locking between connections, damaged files, waking on writes made
+// through another connection, and VerifySqlite / InspectSqlite (esdump's verify and info). Every
+// recorder behaviour itself is in tests/conformance.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -12,9 +13,12 @@
 #include <string>
 #include <thread>
 
+#include "engine/testing/recorder_verify_checks.h"
 #include "engine/testing/test_dir.h"
 #include "es/encryption.h"
 #include "es/sqlite.h"
+#include "es/sqlite_inspect.h"
+#include "es/sqlite_verify.h"
 
 namespace es {
 namespace {
@@ -410,6 +414,180 @@ TEST_CASE("sqlite: per-write durability switches the commit's sync mode") {
   request.options.durability = Durability::kSync;
   CHECK(*recorder->Write(request) == 2);
   CHECK(recorder->Read(Query{}, {})->events.size() == 2);
+}
+
+// A database of the recorder with what verify walks: streams, tags (one repeated), metadata,
+// compressed data, uuids and tracking records; encrypted with `key` when given.
+SqliteOptions VerifiableStore(const testing::TempDir& dir, std::shared_ptr<KeyProvider> key) {
+  SqliteOptions options = FileOptions(dir);
+  options.compression = Compression::kZstd;
+  options.key_provider = std::move(key);
+  auto recorder = OpenOk(options);
+  std::string big;
+  while (big.size() < 2048) big += R"({"course":"course-7","places":10},)";
+  for (int i = 0; i < 10; ++i) {
+    std::vector<Event> events = {
+        testing::MakeEvent("Opened", {"a:" + std::to_string(i), "b", "b"}, big),
+        testing::MakeEvent("Noted", {}, "small " + std::to_string(i))};
+    events[0].stream = StreamVersion{"stream-" + std::to_string(i % 3), i / 3 + 1};
+    events[1].metadata = {{"k", "v" + std::to_string(i)}};
+    events[1].uuid.emplace();
+    events[1].uuid->fill(static_cast<std::uint8_t>(i + 1));
+    REQUIRE(recorder->Append(events, std::nullopt).ok());
+  }
+  REQUIRE(recorder->InsertTracking(Tracking{"upstream", 7}).ok());
+  REQUIRE(recorder->InsertTracking(Tracking{"other", 3}).ok());
+  return options;
+}
+
+RecorderVerifyReport VerifyOk(const SqliteOptions& options) {
+  Result<RecorderVerifyReport> report = VerifySqlite(options);
+  REQUIRE_MESSAGE(report.ok(), report.status().ToString());
+  return std::move(report).value();
+}
+
+std::string FileContent(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_CASE("sqlite verify: a clean database is clean, and verify and info leave it as it was") {
+  testing::TempDir dir;
+  const SqliteOptions options = VerifiableStore(dir, nullptr);
+  const std::string before = FileContent(options.dbname);
+  RecorderVerifyReport report = VerifyOk(options);
+  CHECK(report.clean());
+  CHECK(report.events == 20);
+  CHECK(report.tag_rows == 20);  // a:i and b, once each, on 10 events
+  CHECK(report.tracking_records == 2);
+
+  Result<SqliteInfo> info = InspectSqlite(options);
+  REQUIRE_MESSAGE(info.ok(), info.status().ToString());
+  CHECK(info->table_prefix == "es");
+  CHECK(info->head == std::optional<std::int64_t>(20));
+  CHECK(info->streams == 3);
+  CHECK(info->tracking_records == 2);
+  CHECK_FALSE(info->key_id);
+  CHECK(info->journal_mode == "wal");
+  CHECK(info->page_size * info->page_count > 0);
+  CHECK(info->file_bytes == std::optional<std::uint64_t>(before.size()));
+  CHECK(FileContent(options.dbname) == before);
+
+  SqliteOptions memory;
+  memory.dbname = ":memory:";
+  CHECK(VerifySqlite(memory).status().IsInvalidArgument());
+  SqliteOptions missing = FileOptions(dir);
+  missing.dbname += ".missing";
+  CHECK_FALSE(VerifySqlite(missing).ok());
+  CHECK_FALSE(std::filesystem::exists(missing.dbname));
+}
+
+TEST_CASE("sqlite verify: damaged rows, side tables and sequences are each reported") {
+  testing::TempDir dir;
+  const SqliteOptions options = VerifiableStore(dir, nullptr);
+  RawConnection raw(options.dbname);
+  // Compressed data whose zstd header is damaged (zstd frames carry no checksum here: a changed
+  // byte further in may decompress to other data, unnoticed); an unknown codec bit; a bad tag
+  // list; a uuid too short.
+  raw.Execute("UPDATE es_events SET data = x'00' || substr(data, 2) WHERE position = 1");
+  raw.Execute("UPDATE es_events SET data_codec = 8 WHERE position = 4");
+  raw.Execute("UPDATE es_events SET tags = x'05' WHERE position = 5");
+  raw.Execute("UPDATE es_events SET uuid = x'0102' WHERE position = 6");
+  // A tag row gone, and one for no event.
+  raw.Execute("DELETE FROM es_tags WHERE tag = 'a:3' AND position = 7");
+  raw.Execute("INSERT INTO es_tags (tag, position) VALUES ('stray', 99)");
+  // A stream version without its id, and one version held twice (past a dropped index).
+  raw.Execute("UPDATE es_events SET stream_id = NULL WHERE position = 9");
+  raw.Execute("DROP INDEX es_events_stream");
+  raw.Execute(
+      "UPDATE es_events SET stream_id = 'stream-0', stream_version = 1 WHERE position = 11");
+  // A gap in the positions; a tracking id that is not a number; an empty type.
+  raw.Execute("DELETE FROM es_events WHERE position = 14");
+  raw.Execute("DELETE FROM es_tags WHERE position = 14");
+  raw.Execute("UPDATE es_tracking SET notification_id = 'x' WHERE application_name = 'other'");
+  raw.Execute("UPDATE es_events SET type = '' WHERE position = 16");
+
+  RecorderVerifyReport report = VerifyOk(options);
+  CHECK(testing::Reports(report, "es_events", 1, "event 1"));
+  CHECK(testing::Reports(report, "es_events", 4, "unknown data_codec"));
+  CHECK(testing::Reports(report, "es_events", 5, "tags"));
+  CHECK(testing::Reports(report, "es_events", 6, "uuid"));
+  CHECK(testing::Reports(report, "es_tags", 7,
+                         "the tags table holds 'b' for the event, whose tags are"));
+  CHECK(testing::Reports(report, "es_tags", 99, "tag 'stray' of no event"));
+  CHECK(testing::Reports(report, "es_events", 9, "not both set"));
+  CHECK(
+      testing::Reports(report, "es_events", 11, "stream 'stream-0' version 1 is held by 2 events"));
+  CHECK(testing::Reports(report, "es_events", 15, "positions 14 to 14 are missing"));
+  CHECK(testing::Reports(report, "es_tracking", std::nullopt, "'other' is not an integer"));
+  CHECK(testing::Reports(report, "es_events", 16, "type is empty"));
+  CHECK(report.problems.size() == 11);
+  CHECK(report.events == 19);
+}
+
+TEST_CASE("sqlite verify: sealed values authenticate with the key, and keep their shape without") {
+  testing::TempDir dir;
+  std::shared_ptr<KeyProvider> key = FixedKeyProvider(std::string(32, 'k'));
+  SqliteOptions options = VerifiableStore(dir, key);
+  CHECK(VerifyOk(options).clean());
+  SqliteOptions without_key = options;
+  without_key.key_provider = nullptr;
+  CHECK(VerifyOk(without_key).clean());
+
+  SqliteOptions wrong = options;
+  wrong.key_provider = FixedKeyProvider(std::string(32, 'w'));
+  Status refused = VerifySqlite(wrong).status();
+  CHECK(refused.IsInvalidArgument());
+  CHECK(refused.message().find("wrong key") != std::string::npos);
+  testing::TempDir plain_dir;
+  SqliteOptions plain = VerifiableStore(plain_dir, nullptr);
+  plain.key_provider = key;
+  CHECK(VerifySqlite(plain).status().IsInvalidArgument());
+
+  RawConnection raw(options.dbname);
+  // A changed byte of sealed data (past the nonce) and of sealed metadata: only the key finds
+  // them. A sealed value too short for its nonce and tag is found without it.
+  raw.Execute(
+      "UPDATE es_events SET data = substr(data, 1, 20) || x'00' || substr(data, 22)"
+      " WHERE position = 3");
+  raw.Execute("UPDATE es_events SET metadata = x'00' || substr(metadata, 2) WHERE position = 4");
+  raw.Execute("UPDATE es_events SET data = x'0102' WHERE position = 6");
+  raw.Execute("UPDATE es_events SET data_codec = 1 WHERE position = 8");
+  RecorderVerifyReport keyed = VerifyOk(options);
+  CHECK(testing::Reports(keyed, "es_events", 3, "event 3 data"));
+  CHECK(testing::Reports(keyed, "es_events", 4, "event 4 metadata"));
+  CHECK(testing::Reports(keyed, "es_events", 6, "shorter than"));
+  CHECK(testing::Reports(keyed, "es_events", 8, "not encrypted, and the tables record a key id"));
+  RecorderVerifyReport unkeyed = VerifyOk(without_key);
+  CHECK(testing::Reports(unkeyed, "es_events", 6, "shorter than"));
+  CHECK(testing::Reports(unkeyed, "es_events", 8, "not encrypted"));
+  for (const RecorderProblem& problem : unkeyed.problems) {
+    CHECK((problem.position == 6 || problem.position == 8));
+  }
+
+  raw.Execute("UPDATE es_meta SET value = 0 WHERE name = 'key_id'");
+  CHECK(testing::Reports(VerifyOk(without_key), "es_meta", std::nullopt, "is not a key id"));
+}
+
+TEST_CASE("sqlite verify: a damaged page fails integrity_check") {
+  testing::TempDir dir;
+  const SqliteOptions options = VerifiableStore(dir, nullptr);
+  {
+    auto recorder = OpenOk(options);
+    for (int i = 0; i < 300; ++i) AppendOk(*recorder, "tag-" + std::to_string(i));
+  }  // the last connection to close checkpoints the WAL into the file
+  const auto size = std::filesystem::file_size(options.dbname);
+  {
+    // The middle of the second-to-last page: a B-tree page of the tags or an index.
+    std::fstream file(options.dbname, std::ios::binary | std::ios::in | std::ios::out);
+    const std::string noise(512, '\x5a');
+    file.seekp(static_cast<std::streamoff>(size - 4096 - 2048));
+    file.write(noise.data(), static_cast<std::streamsize>(noise.size()));
+  }
+  RecorderVerifyReport report = VerifyOk(options);
+  REQUIRE_FALSE(report.clean());
+  CHECK(report.problems.front().table.empty());
+  CHECK(report.problems.front().message.find("integrity_check") != std::string::npos);
 }
 
 }  // namespace

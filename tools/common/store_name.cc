@@ -27,22 +27,57 @@ Result<Options> EngineOptions(bool read_only, std::string_view key_base64) {
   return options;
 }
 
+#ifdef ES_WITH_SQLITE
+Result<SqliteOptions> SqliteOptionsNamed(std::string_view name, bool read_only,
+                                         const Options& engine) {
+  ES_ASSIGN_OR_RETURN(SqliteOptions sqlite, SqliteOptionsFromUri(name));
+  // SQLite creates a missing file on open: a read-only look must not.
+  const bool path = !sqlite.dbname.starts_with("file:") && sqlite.dbname != ":memory:";
+  if (read_only && path && !std::filesystem::exists(sqlite.dbname)) {
+    return Status::NotFound("no such SQLite database: " + sqlite.dbname);
+  }
+  sqlite.create_table = !read_only;
+  sqlite.compression = engine.compression;
+  sqlite.compression_level = engine.compression_level;
+  sqlite.key_provider = engine.key_provider;
+  return sqlite;
+}
+#endif
+
+#ifdef ES_WITH_POSTGRES
+Result<PostgresOptions> PostgresOptionsNamed(std::string_view name, bool read_only,
+                                             const Options& engine) {
+  if (engine.key_provider != nullptr && !read_only) {
+    // Its stores are never encrypted: loading one under a key would write plain data.
+    return Status::NotSupported("the PostgreSQL recorder does not encrypt event data: " +
+                                std::string(name) + " (unset CIPHER_KEY, drop --key)");
+  }
+  ES_ASSIGN_OR_RETURN(PostgresOptions postgres, PostgresOptionsFromUri(name));
+  postgres.create_table = !read_only;
+  return postgres;
+}
+#endif
+
+std::string WithoutPassword(std::string_view name) {
+  const std::size_t scheme = name.find("://");
+  if (scheme == std::string_view::npos) return std::string(name);
+  const std::size_t authority = scheme + 3;
+  const std::size_t at = name.find('@', authority);
+  const std::size_t colon = name.find(':', authority);
+  if (at == std::string_view::npos || colon == std::string_view::npos || colon > at ||
+      name.find('/', authority) < at) {
+    return std::string(name);
+  }
+  return std::string(name.substr(0, colon)) + std::string(name.substr(at));
+}
+
 Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
                                    std::string_view key_base64) {
   OpenedStore opened;
   ES_ASSIGN_OR_RETURN(Options options, EngineOptions(read_only, key_base64));
   if (name.starts_with("sqlite:")) {
 #ifdef ES_WITH_SQLITE
-    ES_ASSIGN_OR_RETURN(SqliteOptions sqlite, SqliteOptionsFromUri(name));
-    // SQLite creates a missing file on open: a read-only look must not.
-    const bool path = !sqlite.dbname.starts_with("file:") && sqlite.dbname != ":memory:";
-    if (read_only && path && !std::filesystem::exists(sqlite.dbname)) {
-      return Status::NotFound("no such SQLite database: " + sqlite.dbname);
-    }
-    sqlite.create_table = !read_only;
-    sqlite.compression = options.compression;
-    sqlite.compression_level = options.compression_level;
-    sqlite.key_provider = options.key_provider;
+    ES_ASSIGN_OR_RETURN(SqliteOptions sqlite, SqliteOptionsNamed(name, read_only, options));
     ES_ASSIGN_OR_RETURN(opened.recorder, OpenSqliteRecorder(sqlite));
     opened.backend = "sqlite";
     return opened;
@@ -52,13 +87,7 @@ Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
   }
   if (name.starts_with("postgresql://") || name.starts_with("postgres://")) {
 #ifdef ES_WITH_POSTGRES
-    if (options.key_provider != nullptr && !read_only) {
-      // Its stores are never encrypted: loading one under a key would write plain data.
-      return Status::NotSupported("the PostgreSQL recorder does not encrypt event data: " +
-                                  std::string(name) + " (unset CIPHER_KEY, drop --key)");
-    }
-    ES_ASSIGN_OR_RETURN(PostgresOptions postgres, PostgresOptionsFromUri(name));
-    postgres.create_table = !read_only;
+    ES_ASSIGN_OR_RETURN(PostgresOptions postgres, PostgresOptionsNamed(name, read_only, options));
     ES_ASSIGN_OR_RETURN(opened.recorder, OpenPostgresRecorder(postgres));
     opened.backend = "postgres";
     return opened;

@@ -7,6 +7,13 @@
 #include <es/recorder.h>
 #include <es/store.h>
 
+#ifdef ES_WITH_SQLITE
+#include <es/sqlite.h>
+#endif
+#ifdef ES_WITH_POSTGRES
+#include <es/postgres.h>
+#endif
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +35,25 @@ struct OpenedStore {
 // InvalidArgument for a URI of a recorder this build lacks.
 Result<OpenedStore> OpenStoreNamed(std::string_view name, bool read_only,
                                    std::string_view key_base64 = {});
+
+#ifdef ES_WITH_SQLITE
+// The options OpenStoreNamed opens the "sqlite:" URI `name` with: compression and key from
+// `engine` (EngineOptions). With `read_only`, NotFound for a database file that does not exist
+// (SQLite would create it) and no tables created.
+Result<SqliteOptions> SqliteOptionsNamed(std::string_view name, bool read_only,
+                                         const Options& engine);
+#endif
+
+#ifdef ES_WITH_POSTGRES
+// The options OpenStoreNamed opens the "postgresql://" URI `name` with. NotSupported when `engine`
+// has a key and not `read_only` (the recorder does not encrypt); with `read_only`, the key is
+// ignored and no tables are created.
+Result<PostgresOptions> PostgresOptionsNamed(std::string_view name, bool read_only,
+                                             const Options& engine);
+#endif
+
+// `name` with the password of a "scheme://user:password@host..." URI left out, for output.
+std::string WithoutPassword(std::string_view name);
 
 // The engine options OpenStoreNamed opens a store directory with: OptionsFromEnvironment, then
 // `read_only` and the key of `key_base64` (when not empty).

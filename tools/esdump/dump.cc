@@ -9,6 +9,17 @@
 
 #include "tools/common/event_json.h"
 #include "tools/common/progress.h"
+#include "tools/common/store_name.h"
+
+#ifdef ES_WITH_SQLITE
+#include <es/sqlite_inspect.h>
+#include <es/sqlite_verify.h>
+#endif
+
+#ifdef ES_WITH_POSTGRES
+#include <es/postgres_inspect.h>
+#include <es/postgres_verify.h>
+#endif
 
 namespace es::tools {
 namespace {
@@ -122,16 +133,108 @@ Status DumpInfo(Store& store, std::ostream& out, bool pretty) {
   return out ? Status::OK() : Status::IOError("writing the output failed");
 }
 
-Status DumpRecorderInfo(Recorder& recorder, std::string_view store, std::string_view backend,
-                        std::ostream& out, bool pretty) {
-  ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> head, recorder.Head());
-  Json json = {{"store", store},
-               {"backend", backend},
-               {"head", OptionalPosition(head)},
-               {"events", head.value_or(0)}};
+Status DumpRecorderInfo(std::string_view store, std::string_view key_base64, std::ostream& out,
+                        bool pretty) {
+  ES_ASSIGN_OR_RETURN(Options options, EngineOptions(/*read_only=*/true, key_base64));
+  Json json = {{"store", WithoutPassword(store)}};
+  if (store.starts_with("sqlite:")) {
+#ifdef ES_WITH_SQLITE
+    ES_ASSIGN_OR_RETURN(SqliteOptions sqlite, SqliteOptionsNamed(store, true, options));
+    ES_ASSIGN_OR_RETURN(SqliteInfo info, InspectSqlite(sqlite));
+    json.update({{"backend", "sqlite"},
+                 {"table_prefix", info.table_prefix},
+                 {"head", OptionalPosition(info.head)},
+                 {"events", info.head.value_or(0)},
+                 {"streams", info.streams},
+                 {"tracking_records", info.tracking_records},
+                 {"encryption", info.key_id ? "aes-256-gcm" : "none"},
+                 {"key_id", OptionalPosition(info.key_id)},
+                 {"journal_mode", info.journal_mode},
+                 {"page_size", info.page_size},
+                 {"page_count", info.page_count},
+                 {"freelist_pages", info.freelist_pages},
+                 {"database_bytes", info.page_size * info.page_count},
+                 {"file_bytes", info.file_bytes ? Json(*info.file_bytes) : Json(nullptr)},
+                 {"wal_bytes", info.wal_bytes ? Json(*info.wal_bytes) : Json(nullptr)}});
+#endif
+  } else {
+#ifdef ES_WITH_POSTGRES
+    ES_ASSIGN_OR_RETURN(PostgresOptions postgres, PostgresOptionsNamed(store, true, options));
+    ES_ASSIGN_OR_RETURN(PostgresInfo info, InspectPostgres(postgres));
+    Json table_bytes = Json::object();
+    std::int64_t total = 0;
+    for (const auto& [table, bytes] : info.table_bytes) {
+      table_bytes[table] = bytes;
+      total += bytes;
+    }
+    json.update({{"backend", "postgres"},
+                 {"schema", info.schema},
+                 {"table_prefix", info.table_prefix},
+                 {"head", OptionalPosition(info.head)},
+                 {"events", info.head.value_or(0)},
+                 {"writes", info.writes},
+                 {"streams", info.streams},
+                 {"tracking_records", info.tracking_records},
+                 {"encryption", "none"},
+                 {"compression", "none"},
+                 {"total_bytes", total},
+                 {"table_bytes", table_bytes},
+                 {"server_version", info.server_version}});
+#endif
+  }
+  if (!json.contains("backend")) {
+    return Status::InvalidArgument("this build has no recorder for " + std::string(store));
+  }
   if (!pretty) return WriteLine(json, out);
   PrettyFields(json, out);
   return out ? Status::OK() : Status::IOError("writing the output failed");
+}
+
+Result<bool> DumpRecorderVerify(std::string_view store, std::string_view key_base64,
+                                std::ostream& out, bool pretty) {
+  ES_ASSIGN_OR_RETURN(Options options, EngineOptions(/*read_only=*/true, key_base64));
+  Result<RecorderVerifyReport> verified =
+      Status::InvalidArgument("this build has no recorder for " + std::string(store));
+  if (store.starts_with("sqlite:")) {
+#ifdef ES_WITH_SQLITE
+    ES_ASSIGN_OR_RETURN(SqliteOptions sqlite, SqliteOptionsNamed(store, true, options));
+    verified = VerifySqlite(sqlite);
+#endif
+  } else {
+#ifdef ES_WITH_POSTGRES
+    ES_ASSIGN_OR_RETURN(PostgresOptions postgres, PostgresOptionsNamed(store, true, options));
+    verified = VerifyPostgres(postgres);
+#endif
+  }
+  ES_RETURN_IF_ERROR(verified.status());
+  const RecorderVerifyReport& report = *verified;
+  for (const RecorderProblem& problem : report.problems) {
+    if (pretty) {
+      out << "PROBLEM " << (problem.table.empty() ? "(database)" : problem.table);
+      if (problem.position) out << " at position " << *problem.position;
+      out << ": " << problem.message << '\n';
+      continue;
+    }
+    ES_RETURN_IF_ERROR(
+        WriteLine(Json{{"problem", problem.message},
+                       {"table", problem.table.empty() ? Json(nullptr) : Json(problem.table)},
+                       {"position", OptionalPosition(problem.position)}},
+                  out));
+  }
+  Json summary = {{"clean", report.clean()},
+                  {"problems", report.problems.size()},
+                  {"events", report.events},
+                  {"tag_rows", report.tag_rows},
+                  {"tracking_records", report.tracking_records}};
+  if (pretty) {
+    out << (report.clean() ? "clean: " : "NOT clean: ") << report.problems.size() << " problems; "
+        << report.events << " events, " << report.tag_rows << " tag rows, "
+        << report.tracking_records << " tracking records checked\n";
+  } else {
+    ES_RETURN_IF_ERROR(WriteLine(summary, out));
+  }
+  if (!out) return Status::IOError("writing the output failed");
+  return report.clean();
 }
 
 Status DumpRead(Recorder& store, const Query& query, const ReadOptions& options, bool with_head,

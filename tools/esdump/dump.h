@@ -18,10 +18,16 @@ namespace es::tools {
 // backend, encryption and compression.
 Status DumpInfo(Store& store, std::ostream& out, bool pretty);
 
-// For a recorder other than the engine (named `store`, of `backend`): what every recorder can
-// tell, its head and event count.
-Status DumpRecorderInfo(Recorder& recorder, std::string_view store, std::string_view backend,
-                        std::ostream& out, bool pretty);
+// For a store named by a recorder's URI (sqlite:PATH, postgresql://...), opened read-only: one
+// object, what InspectSqlite or InspectPostgres find (docs/tools.md). `key_base64` as
+// OpenStoreNamed takes it.
+Status DumpRecorderInfo(std::string_view store, std::string_view key_base64, std::ostream& out,
+                        bool pretty);
+
+// For a store named by a recorder's URI: runs VerifySqlite or VerifyPostgres and writes one line
+// per problem, then a summary line. Whether the store is clean.
+Result<bool> DumpRecorderVerify(std::string_view store, std::string_view key_base64,
+                                std::ostream& out, bool pretty);
 
 // The events matching `query` after `options.after`, at most `options.limit`; with `with_head`
 // a last line {"head":N|null} by the head rule of ReadResult.

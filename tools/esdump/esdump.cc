@@ -64,7 +64,9 @@ int main(int argc, char** argv) {
   CLI::App* verify = app.add_subcommand(
       "verify",
       "check every frame and checksum, the position indexes and the index checkpoints "
-      "against the log; one line per problem, with its file and offset");
+      "against the log (SQLite, PostgreSQL: integrity_check, every row, the tags and head "
+      "tables against the events); one line per problem, with its file and offset (table and "
+      "position)");
   CLI::App* exporter = app.add_subcommand("export", "every event as JSON lines esload accepts");
   CLI::App* stats = app.add_subcommand(
       "stats", "events by type, distinct tags, the most frequent tags, events per segment");
@@ -78,12 +80,23 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? 0 : kUsage;
   }
 
-  const bool uri = store_dir.starts_with("sqlite:") || store_dir.find("://") != std::string::npos;
+  const bool recorder_uri = store_dir.starts_with("sqlite:") ||
+                            store_dir.starts_with("postgresql://") ||
+                            store_dir.starts_with("postgres://");
+  // A recorder's info and verify look at its tables directly, never through a recorder, which
+  // would set its database up (WAL mode, a key id) on opening it.
+  if (recorder_uri && verify->parsed()) {
+    es::Result<bool> clean = es::tools::DumpRecorderVerify(store_dir, key, std::cout, pretty);
+    std::cout.flush();
+    if (!clean.ok()) return Fail(clean.status());
+    return *clean ? 0 : kProblems;
+  }
+  if (recorder_uri && info->parsed()) {
+    es::Status done = es::tools::DumpRecorderInfo(store_dir, key, std::cout, pretty);
+    std::cout.flush();
+    return done.ok() ? 0 : Fail(done);
+  }
   if (verify->parsed()) {
-    if (uri) {
-      return Fail(es::Status::InvalidArgument("verify checks engine store directories only, not " +
-                                              store_dir));
-    }
     es::Result<es::Options> options = es::tools::EngineOptions(/*read_only=*/true, key);
     if (!options.ok()) return Fail(options.status());
     es::Result<es::VerifyReport> report = es::VerifyStore(*options, store_dir);
@@ -96,9 +109,7 @@ int main(int argc, char** argv) {
   es::Recorder& recorder = *store->recorder;
   es::Status done;
   if (info->parsed()) {
-    done = store->engine != nullptr ? es::tools::DumpInfo(*store->engine, std::cout, pretty)
-                                    : es::tools::DumpRecorderInfo(
-                                          recorder, store_dir, store->backend, std::cout, pretty);
+    done = es::tools::DumpInfo(*store->engine, std::cout, pretty);
   } else if (read->parsed()) {
     es::Result<es::Query> query = es::tools::ParseQuery(query_text);
     if (!query.ok()) return Fail(query.status().WithContext("--query"));

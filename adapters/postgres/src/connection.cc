@@ -116,11 +116,13 @@ PgResult Connection::Execute(const Statement& statement, const Params& params, E
   return nullptr;
 }
 
-Status Connection::ExecuteScript(std::string_view sql) {
+Status Connection::ExecuteScript(std::string_view sql) { return Query(sql).status(); }
+
+Result<PgResult> Connection::Query(std::string_view sql) {
   PgResult result(PQexec(conn_, std::string(sql).c_str()));
   const ExecStatusType status =
       result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
-  if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return Status::OK();
+  if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return result;
   return Classify(result.get(), /*sent=*/true).status;
 }
 

@@ -55,6 +55,8 @@ class Connection {
 
   // Runs SQL text with no parameters (DDL, LISTEN), in text format.
   Status ExecuteScript(std::string_view sql);
+  // Runs one query of SQL text with no parameters; its rows in text format.
+  Result<PgResult> Query(std::string_view sql);
 
   // False when the server closed the connection: checked without a round trip, by reading
   // whatever the server sent while the connection was idle.

@@ -318,6 +318,14 @@ CREATE TABLE IF NOT EXISTS {tracking} (
   return Substitute(sql, "prefix", prefix_);
 }
 
+std::string Schema::Table(std::string_view name) const {
+  return schema_ + prefix_ + "_" + std::string(name);
+}
+
+std::string Schema::schema_name() const {
+  return schema_.empty() ? "" : schema_.substr(1, schema_.size() - 3);
+}
+
 std::string Schema::ListenCommand() const { return "LISTEN \"" + channel_ + "\""; }
 
 Statement Schema::Read(QueryShape shape) const {

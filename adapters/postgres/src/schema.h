@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "adapters/postgres/src/connection.h"
 #include "es/postgres.h"
@@ -43,6 +44,11 @@ class Schema {
   // CREATE ... IF NOT EXISTS for the schema, the tables and the append function, in one
   // transaction serialised by an advisory lock (several processes may open at once).
   std::string CreateScript() const;
+  // The qualified name of the table "<prefix>_<name>" ("events", "tags", "head", "tracking").
+  std::string Table(std::string_view name) const;
+  // The schema, empty for the server's search_path, and the table prefix, unquoted.
+  std::string schema_name() const;
+  const std::string& prefix() const { return prefix_; }
   // The LISTEN/NOTIFY channel, unquoted.
   const std::string& channel() const { return channel_; }
   std::string ListenCommand() const;
