@@ -75,14 +75,14 @@ std::string_view SqliteStatement::ColumnBytes(int column) {
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
     const std::string& dbname, std::chrono::milliseconds lock_timeout, Mode mode) {
-  if (mode == Mode::kReadSnapshot && IsInMemorySqlite(dbname)) {
+  if (mode != Mode::kReadWrite && IsInMemorySqlite(dbname)) {
     return Status::InvalidArgument("an in-memory SQLite database cannot be opened read-only: " +
                                    dbname);
   }
   sqlite3* db = nullptr;
   // NOMUTEX: each connection is used by one thread at a time (the recorder's locks see to it).
-  const int flags = (mode == Mode::kReadSnapshot ? SQLITE_OPEN_READONLY
-                                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+  const int flags = (mode != Mode::kReadWrite ? SQLITE_OPEN_READONLY
+                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(dbname.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {

@@ -62,6 +62,9 @@ class SqliteConnection {
  public:
   enum class Mode {
     kReadWrite,  // creating the database when missing
+    // A database that exists, never written (a read-only recorder): each statement or
+    // transaction sees the database as it then is. InvalidArgument in memory.
+    kReadOnly,
     // A database that exists, never written (esdump), in one read transaction for the life of
     // the connection, so that every statement sees the same snapshot. InvalidArgument in memory,
     // where it would be a new, empty database.

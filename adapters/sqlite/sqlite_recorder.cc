@@ -80,6 +80,10 @@ Result<std::vector<SequencedEvent>> ReadEventRows(SqliteStatement& statement,
   }
 }
 
+SqliteConnection::Mode ConnectionMode(const SqliteOptions& options) {
+  return options.read_only ? SqliteConnection::Mode::kReadOnly : SqliteConnection::Mode::kReadWrite;
+}
+
 std::string Describe(const StreamVersion& stream) {
   return "stream '" + stream.id + "' version " + std::to_string(stream.version);
 }
@@ -108,13 +112,13 @@ class SqliteRecorder final : public Recorder {
   }
 
   Status Start() {
-    if (!in_memory_) {
+    if (!in_memory_ && !options_.read_only) {
       // WAL: readers do not block the writer nor it them; it persists in the file.
       ES_RETURN_IF_ERROR(writer_->Execute("PRAGMA journal_mode=WAL"));
     }
     {
       Lease lease = Writer();
-      if (options_.create_table) {
+      if (options_.create_table && !options_.read_only) {
         ES_RETURN_IF_ERROR(writer_->Execute("BEGIN IMMEDIATE;" + SchemaSql(tables_) + "COMMIT;")
                                .WithContext("creating the tables"));
       } else {
@@ -124,14 +128,18 @@ class SqliteRecorder final : public Recorder {
       ES_RETURN_IF_ERROR(SetUpEncryption());
     }
     if (options_.dbname != ":memory:") {
-      ES_ASSIGN_OR_RETURN(poll_connection_,
-                          SqliteConnection::Open(options_.dbname, options_.lock_timeout));
+      ES_ASSIGN_OR_RETURN(
+          poll_connection_,
+          SqliteConnection::Open(options_.dbname, options_.lock_timeout, ConnectionMode(options_)));
       poller_ = std::thread([this] { Poll(); });
     }
     return Status::OK();
   }
 
   Result<std::int64_t> Write(const AppendRequest& request) override {
+    if (options_.read_only) {
+      return Status::NotSupported("SQLite database '" + options_.dbname + "' is open read-only");
+    }
     ES_RETURN_IF_ERROR(ValidateWriteRequest(request));
     // Before the write lock: compressing takes microseconds per event.
     std::vector<std::optional<std::string>> compressed(compressor_ ? request.events.size() : 0);
@@ -256,7 +264,8 @@ class SqliteRecorder final : public Recorder {
       }
     }
     if (lease.pooled == nullptr) {
-      auto opened = SqliteConnection::Open(options_.dbname, options_.lock_timeout);
+      auto opened =
+          SqliteConnection::Open(options_.dbname, options_.lock_timeout, ConnectionMode(options_));
       if (!opened.ok()) return Writer();
       lease.pooled = std::move(opened).value();
     }
@@ -321,6 +330,10 @@ class SqliteRecorder final : public Recorder {
       return Status::InvalidArgument(name + " are encrypted under key id " +
                                      std::to_string(*recorded) + "; the key given has id " +
                                      std::to_string(key_id) + ": it is the wrong key");
+    }
+    if (!recorded && options_.read_only) {
+      return Status::InvalidArgument(name + " record no key id (their events are not encrypted), " +
+                                     "and a read-only open records none: open them without a key");
     }
     if (!recorded) {
       if (!meta_exists) {
@@ -571,8 +584,9 @@ Result<std::unique_ptr<Recorder>> OpenSqliteRecorder(const SqliteOptions& option
     return Status::InvalidArgument("SQLite compression_level must be between 0 and 19");
   }
   ES_ASSIGN_OR_RETURN(SqliteTables tables, SqliteTablesFor(options.application_name));
-  ES_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> writer,
-                      SqliteConnection::Open(options.dbname, options.lock_timeout));
+  ES_ASSIGN_OR_RETURN(
+      std::unique_ptr<SqliteConnection> writer,
+      SqliteConnection::Open(options.dbname, options.lock_timeout, ConnectionMode(options)));
   auto recorder = std::make_unique<SqliteRecorder>(options, std::move(tables), std::move(writer));
   ES_RETURN_IF_ERROR(
       recorder->Start().WithContext("opening SQLite database '" + options.dbname + "'"));

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -449,6 +450,66 @@ RecorderVerifyReport VerifyOk(const SqliteOptions& options) {
 std::string FileContent(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The names and contents of the files in `dir`.
+std::map<std::string, std::string> DirContent(const testing::TempDir& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    files[entry.path().filename()] = FileContent(entry.path());
+  }
+  return files;
+}
+
+TEST_CASE("sqlite: a read-only open reads everything and writes nothing, keys checked") {
+  for (const bool encrypted : {false, true}) {
+    CAPTURE(encrypted);
+    testing::TempDir dir;
+    const std::shared_ptr<KeyProvider> key =
+        encrypted ? FixedKeyProvider(std::string(32, 'k')) : nullptr;
+    SqliteOptions options = VerifiableStore(dir, key);
+    const auto before = DirContent(dir);
+    options.read_only = true;
+    {
+      auto recorder = OpenOk(options);
+      Result<ReadResult> all = recorder->Read(Query{}, {});
+      REQUIRE(all.ok());
+      CHECK(all->events.size() == 20);
+      CHECK(all->events[0].event.data.size() >= 2048);
+      CHECK(all->events[1].event.metadata == std::map<std::string, std::string>{{"k", "v0"}});
+      CHECK(recorder->TrackingRecords()->size() == 2);
+      CHECK(recorder->ReadStream("stream-0", {})->size() == 4);
+      CHECK(recorder->Append(std::vector<Event>{testing::MakeEvent("T", {})}, std::nullopt)
+                .status()
+                .IsNotSupported());
+      CHECK(recorder->InsertTracking(Tracking{"upstream", 8}).IsNotSupported());
+    }
+    SqliteOptions no_key = options;
+    no_key.key_provider = encrypted ? nullptr : FixedKeyProvider(std::string(32, 'k'));
+    CHECK(OpenSqliteRecorder(no_key).status().IsInvalidArgument());
+    SqliteOptions wrong_key = options;
+    wrong_key.key_provider = FixedKeyProvider(std::string(32, 'w'));
+    CHECK(OpenSqliteRecorder(wrong_key).status().IsInvalidArgument());
+    // The database is as it was. Like any reader of a WAL database, SQLite has made the -shm
+    // file of the shared index and an empty -wal (a writer would have had them anyway).
+    auto after = DirContent(dir);
+    CHECK(after.erase("events.sqlite-shm") == 1);
+    CHECK(after["events.sqlite-wal"].empty());
+    after.erase("events.sqlite-wal");
+    CHECK(after == before);
+  }
+  // Tables that are not there are not made.
+  testing::TempDir dir;
+  SqliteOptions options = FileOptions(dir);
+  options.application_name = "other";
+  OpenOk(options);
+  options.application_name.clear();
+  const auto before = DirContent(dir);
+  options.read_only = true;
+  CHECK(OpenSqliteRecorder(options).status().IsNotFound());
+  CHECK(FileContent(options.dbname) == before.at("events.sqlite"));
+  options.dbname = ":memory:";
+  CHECK(OpenSqliteRecorder(options).status().IsInvalidArgument());
 }
 
 TEST_CASE("sqlite verify: a clean database is clean, and verify and info leave it as it was") {

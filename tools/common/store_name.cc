@@ -37,6 +37,7 @@ Result<SqliteOptions> SqliteOptionsNamed(std::string_view name, bool read_only,
     return Status::NotFound("no such SQLite database: " + sqlite.dbname);
   }
   sqlite.create_table = !read_only;
+  sqlite.read_only = read_only;
   sqlite.compression = engine.compression;
   sqlite.compression_level = engine.compression_level;
   sqlite.key_provider = engine.key_provider;

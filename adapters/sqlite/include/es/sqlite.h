@@ -45,6 +45,15 @@ struct SqliteOptions {
   // without them fails with NotFound.
   bool create_table = true;
 
+  // Open an existing database without ever writing to it (esdump): its connections are opened
+  // read-only, the tables must exist (NotFound otherwise; create_table is ignored), the journal
+  // mode is left as it is, a key is checked against the tables' recorded key id but never
+  // recorded (tables that record none refuse a key with InvalidArgument), and writes fail with
+  // NotSupported. Each read sees the database as it is then. In memory: InvalidArgument. (As for
+  // any reader of a WAL database, SQLite makes the -shm file and an empty -wal when they are
+  // missing; the database file itself is never written.)
+  bool read_only = false;
+
   // The store default for writes that do not set one. kSync commits with PRAGMA synchronous=FULL
   // (the WAL is synced at every commit); kBuffered and kNone with NORMAL (synced at WAL
   // checkpoints: a crash of the machine may lose the latest commits, never corrupt the file).
