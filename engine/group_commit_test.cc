@@ -213,6 +213,57 @@ TEST_CASE("group commit: a failed sync fails the whole group and poisons the sto
   CHECK(fx.store->Append(later, std::nullopt).ok());
 }
 
+TEST_CASE("group commit: a group that syncs writes its frames at once, and zeros ahead of them") {
+  GroupFixture fx;
+  // Nothing else writes meanwhile.
+  fx.options.prepare_spare_segment = false;
+  fx.options.checkpoint_interval_events = 0;
+  fx.Reopen();
+  const auto writes = [&] { return fx.env.OperationCount(FaultInjectionEnv::OpKind::kWrites); };
+  const auto append = [&](std::string tag, Durability durability, std::size_t bytes = 10) {
+    return [&fx, tag, durability, bytes] {
+      std::vector<Event> events = {MakeEvent("E", {tag}, std::string(bytes, 'd'))};
+      AppendRequest request{events, nullptr, nullptr, WriteOptions{durability}};
+      CHECK(fx.store->Write(request).ok());  // not REQUIRE: some run on threads of their own
+    };
+  };
+  std::uint64_t before = writes();
+  fx.StartBlockedLeader(append("leader", Durability::kSync));
+  for (int i = 0; i < 7; ++i) fx.StartQueued(append("w" + std::to_string(i), Durability::kSync));
+  fx.JoinAll();
+  // The leader's frame, then 256 KiB of zeros after it; the seven frames in one write, into
+  // the zeros.
+  CHECK(writes() - before == 3);
+  CHECK(fx.store->Info().durable_head == 8);
+
+  // Writes without a sync copy into the mapping (a large frame excepted), and make no zeros.
+  before = writes();
+  append("none", Durability::kNone)();
+  append("buffered", Durability::kBuffered)();
+  CHECK(writes() == before);
+  append("large", Durability::kNone, 100 << 10)();
+  CHECK(writes() - before == 1);
+
+  // The frames of every kind read back, after a reopen too.
+  for (int round = 0; round < 2; ++round) {
+    auto all = fx.store->Read(Query{}, {});
+    REQUIRE(all.ok());
+    REQUIRE(all->events.size() == 11);
+    CHECK(all->events[0].event.tags == std::vector<std::string>{"leader"});
+    CHECK(all->events[10].event.data == std::string(100 << 10, 'd'));
+    fx.Reopen();
+  }
+
+  // A group whose write fails fails with it, and poisons the store.
+  fx.env.InjectFault({.kind = FaultInjectionEnv::OpKind::kWrites, .nth = 1, .sticky = true});
+  std::vector<Event> events = {MakeEvent("E", {"failing"})};
+  CHECK(fx.store->Append(events, std::nullopt).status().IsPoisoned());
+  CHECK(fx.store->Append(events, std::nullopt).status().IsPoisoned());
+  fx.env.ClearFault();
+  fx.Reopen();
+  CHECK(fx.store->Info().head == 11);
+}
+
 TEST_CASE("durability: kBuffered is synced in the background; kNone by the next kSync") {
   FaultInjectionEnv env;
   Options options;

@@ -25,6 +25,14 @@ constexpr std::size_t kBufferedFrameBytes = 64 * 1024;
 // A leader stops adding writers to its group at this many bytes of frames (unless the group
 // would be empty), so that a small write does not wait for a huge group's copy.
 constexpr std::size_t kMaxGroupBytes = 4 << 20;
+// After a small group that syncs, the active segment is kept written with zeros this far ahead of
+// its frames. Segments are allocated with fallocate, whose extents the file system marks
+// unwritten: an fdatasync after a write into one must also commit the extent's conversion to its
+// journal, which made syncing a group of 7 KB cost 150 us here, against 90 us into blocks
+// written before (docs/benchmarks.md, "Zeros ahead of the writer"). The zeros go out with the
+// group's sync, 256 KiB at a time (about 0.15 ms more on the sync that carries them). Large
+// groups gain little from it and would write twice.
+constexpr std::uint64_t kZeroAheadBytes = 256 << 10;
 constexpr int kMaxCompressionLevel = 19;
 
 Status ValidateOptions(const Options& o) {
@@ -209,6 +217,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
 
   store->next_position_ = log.next_position;
   store->tail_offset_ = log.tail_offset;
+  store->written_until_ = log.tail_offset;
   store->log_bytes_ = log.log_bytes;
   for (auto& segment : log.segments) store->PublishSegment(std::move(segment));
   // What recovery found may still be only in the page cache (the previous writer was killed
@@ -310,6 +319,7 @@ Status StoreImpl::Roll() {
       Segment::Create(env_, dir_, header, options_.segment_bytes, std::move(spare)));
   PublishSegment(std::move(segment));
   tail_offset_ = kSegmentHeaderSize;
+  written_until_ = tail_offset_;
   ++rolls_;
   rolls_from_spare_ += from_spare;
   if (options_.prepare_spare_segment) {
@@ -459,6 +469,11 @@ void StoreImpl::CommitGroup(std::span<const std::shared_ptr<Writer>> group) {
   group_tracking_.clear();
   bool sync = false;
   bool buffered = false;
+  // A group that syncs writes its frames with one system call rather than through the mapping:
+  // fdatasync after writes through a mapping costs more (docs/benchmarks.md), and one write per
+  // group is cheap beside the sync. Other groups copy into the mapping, with no system call.
+  group_through_file_ = std::any_of(
+      group.begin(), group.end(), [](const auto& w) { return w->durability == Durability::kSync; });
   for (const std::shared_ptr<Writer>& w : group) {
     if (!poisoned_.ok()) {
       w->result = poisoned_;
@@ -471,6 +486,11 @@ void StoreImpl::CommitGroup(std::span<const std::shared_ptr<Writer>> group) {
       if (w->request.tracking != nullptr) group_tracking_.push_back(w->request.tracking);
     }
   }
+  if (poisoned_.ok()) {
+    Status written = WriteGroupFrames();
+    if (!written.ok()) Poison(written);
+  }
+  group_frames_.clear();  // unwritten when the store was poisoned meanwhile
   if (poisoned_.ok() && sync) {
     Status synced = SyncTo(TailMark());
     if (!synced.ok()) Poison(synced);
@@ -536,7 +556,9 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
                                      std::to_string(frame_length) + " bytes does not fit in " +
                                      segment->path() + ", which holds no event to roll after");
     }
-    Status rolled = Roll();
+    // The frames held for the old segment go to it first.
+    Status rolled = WriteGroupFrames();
+    if (rolled.ok()) rolled = Roll();
     if (!rolled.ok()) {
       // A half-made segment file may be left behind it, named for positions a later write to the
       // old segment would take: no write may follow until recovery has dealt with it.
@@ -546,13 +568,15 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
     segment = owned_segments_.back().get();
   }
 
-  // Encode the frame: entries, then header and seal. Small frames go straight into the mapped
-  // segment (no system call); large ones into a buffer written with one pwrite.
+  // Encode the frame: entries, then header and seal. It goes into group_frames_ in a group that
+  // syncs, and when large (one pwrite costs less than a page fault per page of the mapping);
+  // otherwise straight into the mapped segment, with no system call.
   const std::uint64_t salt = segment->header().salt;
-  const bool via_file = frame_length >= kBufferedFrameBytes;
-  thread_local std::string buffer;
-  if (via_file) buffer.resize(frame_length);
-  char* frame = via_file ? buffer.data() : segment->data() + tail_offset_;
+  const bool via_file = group_through_file_ || frame_length >= kBufferedFrameBytes;
+  if (via_file && group_frames_.empty()) group_frames_offset_ = tail_offset_;
+  if (via_file) group_frames_.resize(group_frames_.size() + frame_length);
+  char* frame = via_file ? group_frames_.data() + group_frames_.size() - frame_length
+                         : segment->data() + tail_offset_;
   // The header first: encrypted entries authenticate it.
   FrameHeader header;
   header.length = static_cast<std::uint32_t>(frame_length);
@@ -576,6 +600,7 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
       if (!sealed.ok()) {
         // Part of a frame may be in the mapping: as after a failed write, only recovery may
         // write after it.
+        group_frames_.clear();
         Poison(sealed);
         return poisoned_;
       }
@@ -588,8 +613,9 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   }
   if (request.tracking != nullptr) EncodeTrackingEntry(*request.tracking, frame + entry_offset);
   SealFrame(frame, salt);
-  if (via_file) {
-    Status written = segment->WriteAt(tail_offset_, std::string_view(frame, frame_length));
+  if (via_file && !group_through_file_) {
+    // Written now: the group's next frame may go into the mapping after it.
+    Status written = WriteGroupFrames();
     if (!written.ok()) {
       Poison(written);
       return poisoned_;
@@ -608,6 +634,26 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   log_bytes_ += frame_length;
   next_position_ += count;
   return count > 0 ? next_position_ - 1 : std::int64_t{0};
+}
+
+Status StoreImpl::WriteGroupFrames() {
+  if (group_frames_.empty()) return Status::OK();
+  Segment* segment = owned_segments_.back().get();
+  const std::uint64_t end = group_frames_offset_ + group_frames_.size();
+  Status written = segment->WriteAt(group_frames_offset_, group_frames_);
+  const bool small_sync_group = group_through_file_ && group_frames_.size() < kBufferedFrameBytes;
+  group_frames_.clear();
+  ES_RETURN_IF_ERROR(written);
+  written_until_ = std::max(written_until_, end);
+  if (small_sync_group && written_until_ < end + kZeroAheadBytes / 2 &&
+      written_until_ < segment->size()) {
+    static const std::string* const kZeros = new std::string(kZeroAheadBytes, '\0');
+    const std::uint64_t length = std::min(end + kZeroAheadBytes, segment->size()) - written_until_;
+    ES_RETURN_IF_ERROR(
+        segment->WriteAt(written_until_, std::string_view(*kZeros).substr(0, length)));
+    written_until_ += length;
+  }
+  return Status::OK();
 }
 
 StoreImpl::LogMark StoreImpl::TailMark() const {

@@ -106,6 +106,9 @@ class StoreImpl final : public Store {
   // Checks one request against the log plus the group's earlier accepted requests, then encodes
   // its frame at the tail and indexes its events, unpublished (writer lock held).
   Result<std::int64_t> Accept(const Writer& writer);
+  // Writes the frames held in group_frames_ to the active segment with one write, then, after a
+  // group that will sync, zeros ahead of them (writer lock held; see kZeroAheadBytes).
+  Status WriteGroupFrames();
   // Makes the log durable up to `target`, and everything before it.
   Status SyncTo(const LogMark& target);
   LogMark TailMark() const;          // writer lock held
@@ -170,6 +173,15 @@ class StoreImpl final : public Store {
   std::int64_t next_position_ = 1;                        // guarded by write_mutex_
   std::uint64_t tail_offset_ = 0;                         // in the last segment
   std::uint64_t log_bytes_ = 0;
+  // Frames encoded but not yet written to the active segment, which they continue from
+  // group_frames_offset_: a group with a sync writer writes all of its frames at once, another
+  // group only its large frames, each on its own (guarded by write_mutex_).
+  std::string group_frames_;
+  std::uint64_t group_frames_offset_ = 0;
+  bool group_through_file_ = false;
+  // The active segment has been written (with frames or zeros) up to here (guarded by
+  // write_mutex_).
+  std::uint64_t written_until_ = 0;
 
   // Readers' view: segments published before the head that covers their events.
   SegmentedVector<const Segment*> segments_;
