@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/crypto/aes_gcm.h"
+#include "engine/testing/exact_buffer.h"
 #include "engine/util/coding.h"
 #include "es/result.h"
 
@@ -24,20 +25,7 @@ namespace {
 constexpr std::int64_t kPosition = 42;
 constexpr std::uint64_t kSalt = 0x9e3779b97f4a7c15ull;
 
-// A heap copy of `bytes` with nothing readable after it.
-class ExactBuffer {
- public:
-  explicit ExactBuffer(std::string_view bytes)
-      : data_(new char[bytes.size()]), size_(bytes.size()) {
-    if (!bytes.empty()) std::memcpy(data_.get(), bytes.data(), bytes.size());
-  }
-  char* data() { return data_.get(); }
-  std::size_t size() const { return size_; }
-
- private:
-  std::unique_ptr<char[]> data_;
-  std::size_t size_;
-};
+using testing::ExactBuffer;
 
 // The entry of `event` at `position`, encoded into a buffer of exactly EventEntrySize bytes.
 std::string Encode(const Event& event, std::int64_t position = kPosition,

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/testing/exact_buffer.h"
 #include "engine/util/checksum.h"
 #include "engine/util/coding.h"
 
@@ -21,20 +22,7 @@ namespace {
 
 constexpr std::uint64_t kSalt = 0x0123456789abcdefull;
 
-// A heap copy of `bytes` with nothing readable after it.
-class ExactBuffer {
- public:
-  explicit ExactBuffer(std::string_view bytes)
-      : data_(new char[bytes.size()]), size_(bytes.size()) {
-    if (!bytes.empty()) std::memcpy(data_.get(), bytes.data(), bytes.size());
-  }
-  char* data() { return data_.get(); }
-  std::size_t size() const { return size_; }
-
- private:
-  std::unique_ptr<char[]> data_;
-  std::size_t size_;
-};
+using testing::ExactBuffer;
 
 Event MakeTestEvent(std::string type, std::vector<std::string> tags, std::string data) {
   Event event;

@@ -11,6 +11,8 @@
 #include "tools/common/progress.h"
 #include "tools/common/store_name.h"
 
+#include <es/recorder_verify.h>
+
 #ifdef ES_WITH_SQLITE
 #include <es/sqlite_inspect.h>
 #include <es/sqlite_verify.h>
