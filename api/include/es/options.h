@@ -51,9 +51,10 @@ struct Options {
   // no lock is taken, so a writer may hold the store meanwhile. As for a writable open, the
   // newest valid checkpoint spares replaying what it covers (its position indexes are mapped
   // read-only); the log after it is read and verified, its position index entries kept in
-  // memory, and a torn tail ends what this open sees without being cut. The view is the log as it was read at open: later
-  // writes are not seen, and a write a concurrent writer has made but not yet acknowledged may
-  // be. Writes and Sync return NotSupported. create_if_missing and error_if_exists are ignored.
+  // memory, and a torn tail ends what this open sees without being cut. The view is the log as it
+  // was read at open: later writes are not seen, and a write a concurrent writer has made but not
+  // yet acknowledged may be. Writes and Sync return NotSupported. create_if_missing and
+  // error_if_exists are ignored.
   bool read_only = false;
 
   // ---- Durability ----
