@@ -487,7 +487,7 @@ void StoreImpl::CommitGroup(std::span<const std::shared_ptr<Writer>> group) {
     }
   }
   if (poisoned_.ok()) {
-    Status written = WriteGroupFrames();
+    Status written = WriteGroupFrames(/*zero_ahead=*/true);
     if (!written.ok()) Poison(written);
   }
   group_frames_.clear();  // unwritten when the store was poisoned meanwhile
@@ -557,7 +557,7 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
                                      segment->path() + ", which holds no event to roll after");
     }
     // The frames held for the old segment go to it first.
-    Status rolled = WriteGroupFrames();
+    Status rolled = WriteGroupFrames(/*zero_ahead=*/false);
     if (rolled.ok()) rolled = Roll();
     if (!rolled.ok()) {
       // A half-made segment file may be left behind it, named for positions a later write to the
@@ -615,7 +615,7 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   SealFrame(frame, salt);
   if (via_file && !group_through_file_) {
     // Written now: the group's next frame may go into the mapping after it.
-    Status written = WriteGroupFrames();
+    Status written = WriteGroupFrames(/*zero_ahead=*/false);
     if (!written.ok()) {
       Poison(written);
       return poisoned_;
@@ -636,16 +636,17 @@ Result<std::int64_t> StoreImpl::Accept(const Writer& writer) {
   return count > 0 ? next_position_ - 1 : std::int64_t{0};
 }
 
-Status StoreImpl::WriteGroupFrames() {
+Status StoreImpl::WriteGroupFrames(bool zero_ahead) {
   if (group_frames_.empty()) return Status::OK();
   Segment* segment = owned_segments_.back().get();
   const std::uint64_t end = group_frames_offset_ + group_frames_.size();
   Status written = segment->WriteAt(group_frames_offset_, group_frames_);
-  const bool small_sync_group = group_through_file_ && group_frames_.size() < kBufferedFrameBytes;
+  const bool zeros_wanted =
+      zero_ahead && group_through_file_ && group_frames_.size() < kBufferedFrameBytes;
   group_frames_.clear();
   ES_RETURN_IF_ERROR(written);
   written_until_ = std::max(written_until_, end);
-  if (small_sync_group && written_until_ < end + kZeroAheadBytes / 2 &&
+  if (zeros_wanted && written_until_ < end + kZeroAheadBytes / 2 &&
       written_until_ < segment->size()) {
     static const std::string* const kZeros = new std::string(kZeroAheadBytes, '\0');
     const std::uint64_t length = std::min(end + kZeroAheadBytes, segment->size()) - written_until_;

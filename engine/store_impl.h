@@ -106,9 +106,10 @@ class StoreImpl final : public Store {
   // Checks one request against the log plus the group's earlier accepted requests, then encodes
   // its frame at the tail and indexes its events, unpublished (writer lock held).
   Result<std::int64_t> Accept(const Writer& writer);
-  // Writes the frames held in group_frames_ to the active segment with one write, then, after a
-  // group that will sync, zeros ahead of them (writer lock held; see kZeroAheadBytes).
-  Status WriteGroupFrames();
+  // Writes the frames held in group_frames_ to the active segment with one write, then, with
+  // `zero_ahead` after a group that will sync, zeros ahead of them (writer lock held; see
+  // kZeroAheadBytes). Not before a roll: the segment takes no more frames.
+  Status WriteGroupFrames(bool zero_ahead);
   // Makes the log durable up to `target`, and everything before it.
   Status SyncTo(const LogMark& target);
   LogMark TailMark() const;          // writer lock held
