@@ -31,12 +31,11 @@ Result<Options> EngineOptions(bool read_only, std::string_view key_base64) {
 Result<SqliteOptions> SqliteOptionsNamed(std::string_view name, bool read_only,
                                          const Options& engine) {
   ES_ASSIGN_OR_RETURN(SqliteOptions sqlite, SqliteOptionsFromUri(name));
-  // SQLite creates a missing file on open: a read-only look must not.
+  // NotFound, naming the file, rather than SQLite's "unable to open database file".
   const bool path = !sqlite.dbname.starts_with("file:") && sqlite.dbname != ":memory:";
   if (read_only && path && !std::filesystem::exists(sqlite.dbname)) {
     return Status::NotFound("no such SQLite database: " + sqlite.dbname);
   }
-  sqlite.create_table = !read_only;
   sqlite.read_only = read_only;
   sqlite.compression = engine.compression;
   sqlite.compression_level = engine.compression_level;
