@@ -163,6 +163,10 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, std::stri
     ES_RETURN_IF_ERROR(store->SetUpEncryption(meta));
   }
 
+  if (options.decoded_cache_bytes > 0 && (store->cipher_ != nullptr || store->compressor_)) {
+    store->decoded_cache_ = std::make_unique<DecodedEventCache>(options.decoded_cache_bytes);
+  }
+
   // The newest checkpoint that passes every check spares replaying what it covers.
   ReplayStart start;
   if (!options.ignore_checkpoints) {
@@ -291,6 +295,33 @@ Status StoreImpl::ReadView(const Segment& segment, std::int64_t position, EventV
                               " is encrypted, and the store is not encrypted");
   }
   return Status::OK();
+}
+
+template <typename VersionWanted>
+Result<bool> StoreImpl::ReadEvent(const Segment& segment, std::int64_t position,
+                                  VersionWanted&& version_wanted, Event* event) const {
+  if (decoded_cache_ != nullptr && decoded_cache_->Lookup(position, event)) {
+    return version_wanted(event->stream ? event->stream->version : 0);
+  }
+  EventView view;
+  ES_RETURN_IF_ERROR(ReadView(segment, position, &view));
+  if (!version_wanted(view.version)) return false;
+  ES_ASSIGN_OR_RETURN(*event, EventFromView(view, *dictionaries_));
+  if (decoded_cache_ != nullptr && (cipher_ != nullptr || view.data_compressed)) {
+    decoded_cache_->Insert(position, *event);
+  }
+  return true;
+}
+
+void StoreImpl::KeepDecoded(const Writer& writer) const {
+  if (decoded_cache_ == nullptr || !writer.result->ok()) return;
+  const std::span<const Event> events = writer.request.events;
+  const std::int64_t first = **writer.result - static_cast<std::int64_t>(events.size()) + 1;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (cipher_ != nullptr || Writer::CompressedData(writer.compressed, i) != nullptr) {
+      decoded_cache_->Insert(first + static_cast<std::int64_t>(i), events[i]);
+    }
+  }
 }
 
 void StoreImpl::PublishSegment(std::unique_ptr<Segment> segment) {
@@ -424,7 +455,10 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
   while ((state = writer->state.load(std::memory_order_acquire)) == Writer::kQueued) {
     writer->state.wait(Writer::kQueued, std::memory_order_acquire);
   }
-  if (state == Writer::kDone) return std::move(*writer->result);
+  if (state == Writer::kDone) {
+    KeepDecoded(*writer);
+    return std::move(*writer->result);
+  }
 
   // This writer leads a group: itself and the writers queued behind it, up to a size that keeps
   // the group's latency near one sync. The group's shared pointers keep every writer alive until
@@ -456,6 +490,7 @@ Result<std::int64_t> StoreImpl::Write(const AppendRequest& request) {
     if (w != writer) Wake(*w, Writer::kDone);
   }
   group.clear();
+  KeepDecoded(*writer);
   return std::move(*writer->result);
 }
 
@@ -894,10 +929,12 @@ Result<ReadResult> StoreImpl::Read(const Query& query, const ReadOptions& option
     }
     for (std::size_t i = begin; i < end; ++i) segments[i - begin]->PrefetchEvent(positions[i]);
     for (std::size_t i = begin; i < end; ++i) {
-      EventView view;
-      ES_RETURN_IF_ERROR(ReadView(*segments[i - begin], positions[i], &view));
-      ES_ASSIGN_OR_RETURN(Event event, EventFromView(view, *dictionaries_));
-      result.events.push_back(SequencedEvent{positions[i], std::move(event)});
+      SequencedEvent& read = result.events.emplace_back();
+      read.position = positions[i];
+      ES_RETURN_IF_ERROR(
+          ReadEvent(
+              *segments[i - begin], positions[i], [](std::int64_t) { return true; }, &read.event)
+              .status());
     }
   }
   if (options.limit) {
@@ -917,14 +954,13 @@ Result<std::vector<SequencedEvent>> StoreImpl::ReadStream(std::string_view strea
   if (stream == nullptr) return events;
   for (PostingList::Cursor c(stream->positions, stream->positions.size());
        c.Valid() && c.position() <= head; c.Next()) {
-    EventView view;
-    ES_RETURN_IF_ERROR(ReadView(*SegmentFor(c.position()), c.position(), &view));
-    if ((options.gt && view.version <= *options.gt) ||
-        (options.lte && view.version > *options.lte)) {
-      continue;
-    }
-    ES_ASSIGN_OR_RETURN(Event event, EventFromView(view, *dictionaries_));
-    events.push_back(SequencedEvent{c.position(), std::move(event)});
+    auto in_bounds = [&](std::int64_t version) {
+      return (!options.gt || version > *options.gt) && (!options.lte || version <= *options.lte);
+    };
+    Event event;
+    ES_ASSIGN_OR_RETURN(bool wanted,
+                        ReadEvent(*SegmentFor(c.position()), c.position(), in_bounds, &event));
+    if (wanted) events.push_back(SequencedEvent{c.position(), std::move(event)});
   }
   auto by_version = [&](const SequencedEvent& a, const SequencedEvent& b) {
     return options.desc ? a.event.stream->version > b.event.stream->version
@@ -978,6 +1014,11 @@ StoreInfo StoreImpl::Info() {
   info.compression_dictionaries = dictionaries_->size();
   info.encryption = cipher_ != nullptr ? "aes-256-gcm" : "none";
   info.key_id = meta_.slot.key_id;
+  if (decoded_cache_ != nullptr) {
+    info.decoded_cache_bytes = decoded_cache_->charge();
+    info.decoded_cache_hits = decoded_cache_->hits();
+    info.decoded_cache_misses = decoded_cache_->misses();
+  }
   if (std::int64_t head = head_.load(std::memory_order_acquire); head > 0) info.head = head;
   if (std::int64_t durable = durable_head_.load(std::memory_order_acquire); durable > 0) {
     info.durable_head = durable;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/cache/decoded_event_cache.h"
 #include "engine/compress/event_compressor.h"
 #include "engine/crypto/store_cipher.h"
 #include "engine/index/mem_index.h"
@@ -132,6 +133,15 @@ class StoreImpl final : public Store {
   // Segment::ReadEvent through the store's key (Corruption for an encrypted event in a store
   // without one).
   Status ReadView(const Segment& segment, std::int64_t position, EventView* view) const;
+  // The event at `position` (in `segment`) into *event, as readers get it: from decoded_cache_
+  // when it is there, else from the log, decrypted and decompressed, and then kept in the cache
+  // when that took work. False, with nothing decoded, when version_wanted(its stream version, 0
+  // without a stream) is false.
+  template <typename VersionWanted>
+  Result<bool> ReadEvent(const Segment& segment, std::int64_t position,
+                         VersionWanted&& version_wanted, Event* event) const;
+  // Keeps the events of a committed write that needed encoding in decoded_cache_.
+  void KeepDecoded(const Writer& writer) const;
 
   // Indexes a frame found by recovery and checks its position index entries.
   Status IndexRecoveredFrame(Segment& segment, std::uint64_t frame_offset,
@@ -157,7 +167,9 @@ class StoreImpl final : public Store {
   const std::optional<EventCompressor> compressor_;  // with Compression::kZstd
   std::unique_ptr<DictionarySet> dictionaries_;      // set at open
   std::unique_ptr<StoreCipher> cipher_;              // set at open for an encrypted store
-  std::mutex training_mutex_;                        // one dictionary trained at a time
+  // Set at open for a store that encrypts or compresses (Options::decoded_cache_bytes).
+  std::unique_ptr<DecodedEventCache> decoded_cache_;
+  std::mutex training_mutex_;  // one dictionary trained at a time
   std::unique_ptr<FileLock> lock_;
   StoreMeta meta_;
 

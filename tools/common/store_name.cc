@@ -19,6 +19,8 @@ namespace es::tools {
 Result<Options> EngineOptions(bool read_only, std::string_view key_base64) {
   ES_ASSIGN_OR_RETURN(Options options, OptionsFromEnvironment());
   options.read_only = read_only;
+  // The tools write or read each event once: keeping decoded events would only cost copies.
+  options.decoded_cache_bytes = 0;
   if (!key_base64.empty()) {
     Result<std::shared_ptr<KeyProvider>> key = KeyProviderFromBase64(key_base64);
     if (!key.ok()) return key.status().WithContext("--key");

@@ -56,7 +56,7 @@ Result<PostgresOptions> PostgresOptionsNamed(std::string_view name, bool read_on
 std::string WithoutPassword(std::string_view name);
 
 // The engine options OpenStoreNamed opens a store directory with: OptionsFromEnvironment, then
-// `read_only` and the key of `key_base64` (when not empty).
+// `read_only`, no decoded-event cache, and the key of `key_base64` (when not empty).
 Result<Options> EngineOptions(bool read_only, std::string_view key_base64);
 
 }  // namespace es::tools

@@ -3,6 +3,7 @@
 #ifndef ES_OPTIONS_H_
 #define ES_OPTIONS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -103,6 +104,18 @@ struct Options {
   // be opened with one: Open fails with InvalidArgument before anything is read or written. Cost,
   // measured on 256-byte events (docs/benchmarks.md): see "Encryption" there.
   std::shared_ptr<KeyProvider> key_provider;
+
+  // ---- Reading ----
+
+  // Memory for events kept decoded, in a store that encrypts or compresses (key_provider or
+  // compression set): reading an event from the log then costs its decryption and decompression
+  // (about 0.3 us and 1.3 us for a 256-byte event here, docs/benchmarks.md), while a kept one reads
+  // about as fast as from a plain store. Events are kept as their writes commit and as reads decode
+  // them, so readers following the head (subscriptions, projections) and repeated loads of the
+  // same streams find them; the least recently used go first. Each costs a copy when kept (in the
+  // writer's own thread, after its write). Unused in a store that neither encrypts nor
+  // compresses, whose reads decode nothing. 0 keeps none.
+  std::size_t decoded_cache_bytes = 32u << 20;
 
   // ---- Index checkpoints (docs/format.md, "Index checkpoint") ----
 

@@ -66,6 +66,11 @@ struct StoreInfo {
   // (0: none).
   std::string encryption;
   std::uint32_t key_id = 0;
+  // The decoded-event cache (Options::decoded_cache_bytes; all 0 for a store without one): the
+  // memory its events are charged, and the reads since open it answered and did not.
+  std::uint64_t decoded_cache_bytes = 0;
+  std::uint64_t decoded_cache_hits = 0;
+  std::uint64_t decoded_cache_misses = 0;
   // Segments added since open, and how many of them were spares prepared ahead
   // (Options::prepare_spare_segment); a spare that failed to be made leaves its roll to create
   // the files.
