@@ -60,10 +60,13 @@ Status ReadCipher(const EnvironmentReader& environment, Options* options) {
 
 }  // namespace
 
+Status ReadCodecSettings(const EnvironmentReader& environment, Options* options) {
+  ES_RETURN_IF_ERROR(ReadCompression(environment, options));
+  return ReadCipher(environment, options);
+}
+
 Result<Options> OptionsFromEnvironment(std::string_view application_name, Options base) {
-  const EnvironmentReader environment(application_name);
-  ES_RETURN_IF_ERROR(ReadCompression(environment, &base));
-  ES_RETURN_IF_ERROR(ReadCipher(environment, &base));
+  ES_RETURN_IF_ERROR(ReadCodecSettings(EnvironmentReader(application_name), &base));
   return base;
 }
 

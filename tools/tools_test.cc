@@ -345,16 +345,28 @@ TEST_CASE("stores are named by directory or URI; export -> load moves a store to
 }
 
 #ifdef ES_WITH_POSTGRES
-TEST_CASE("export -> load moves a store to PostgreSQL, named by its URI") {
+// The shared throwaway cluster, or null (with a message) when it is missing and not required.
+postgres::testing::ThrowawayCluster* PostgresClusterOrSkip() {
   auto cluster = postgres::testing::ThrowawayCluster::Shared();
   if (!cluster.ok()) {
     CHECK_FALSE(postgres::testing::ThrowawayCluster::RequiredByEnvironment());
     MESSAGE("PostgreSQL skipped: " << cluster.status().ToString());
-    return;
+    return nullptr;
   }
-  postgres::testing::ThrowawaySchema schema(**cluster);
-  const std::string uri = "postgresql://postgres@127.0.0.1:" + std::to_string((*cluster)->port()) +
-                          "/postgres?schema=" + schema.name();
+  return *cluster;
+}
+
+std::string PostgresUri(const postgres::testing::ThrowawayCluster& cluster,
+                        const postgres::testing::ThrowawaySchema& schema) {
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(cluster.port()) +
+         "/postgres?schema=" + schema.name();
+}
+
+TEST_CASE("export -> load moves a store to PostgreSQL, named by its URI") {
+  postgres::testing::ThrowawayCluster* cluster = PostgresClusterOrSkip();
+  if (cluster == nullptr) return;
+  postgres::testing::ThrowawaySchema schema(*cluster);
+  const std::string uri = PostgresUri(*cluster, schema);
   CHECK_FALSE(OpenStoreNamed(uri, true).ok());  // read-only creates no tables
   CheckMovesTo(uri, "postgres");
   std::ostringstream info, verified;
@@ -366,6 +378,35 @@ TEST_CASE("export -> load moves a store to PostgreSQL, named by its URI") {
   CHECK(info_json["tracking_records"] == 2);
   CHECK(*DumpRecorderVerify(uri, "", verified, false));
   CHECK(Json::parse(verified.str())["clean"] == true);
+}
+
+TEST_CASE("esdump info and verify on encrypted PostgreSQL tables use --key") {
+  postgres::testing::ThrowawayCluster* cluster = PostgresClusterOrSkip();
+  if (cluster == nullptr) return;
+  postgres::testing::ThrowawaySchema schema(*cluster);
+  const std::string uri = PostgresUri(*cluster, schema);
+  const std::string key = Base64Encode(std::string(32, 'g'));
+  {
+    Result<OpenedStore> writer = OpenStoreNamed(uri, false, key);  // as esload --key
+    REQUIRE_MESSAGE(writer.ok(), writer.status().ToString());
+    REQUIRE(writer->recorder->Append(Sample(), std::nullopt).ok());
+  }
+  CHECK(OpenStoreNamed(uri, true).status().IsInvalidArgument());  // no key
+  Result<OpenedStore> reader = OpenStoreNamed(uri, true, key);
+  REQUIRE_MESSAGE(reader.ok(), reader.status().ToString());
+  Result<ReadResult> read = reader->recorder->Read(Query{});
+  REQUIRE(read.ok());
+  CHECK(read->events.size() == Sample().size());
+  std::ostringstream info, verified, wrong;
+  REQUIRE(DumpRecorderInfo(uri, "", info, false).ok());
+  const Json info_json = Json::parse(info.str());
+  CHECK(info_json["encryption"] == "aes-256-gcm");
+  CHECK(info_json["key_id"].is_number());
+  CHECK(*DumpRecorderVerify(uri, key, verified, false));
+  CHECK(Json::parse(verified.str())["events"] == Sample().size());
+  CHECK(DumpRecorderVerify(uri, Base64Encode(std::string(32, 'w')), wrong, false)
+            .status()
+            .IsInvalidArgument());
 }
 #endif
 

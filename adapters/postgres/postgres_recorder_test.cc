@@ -20,6 +20,7 @@
 #include "adapters/postgres/src/pool.h"
 #include "adapters/postgres/testing/throwaway_cluster.h"
 #include "engine/testing/recorder_verify_checks.h"
+#include "es/encryption.h"
 #include "es/postgres.h"
 #include "es/postgres_inspect.h"
 #include "es/postgres_verify.h"
@@ -113,6 +114,14 @@ TEST_CASE("postgres: options from a URI") {
   CHECK(PostgresOptionsFromUri("postgresql://h/db?pre_ping=maybe").status().IsInvalidArgument());
   CHECK(PostgresOptionsFromUri("postgresql://h:port/db").status().IsInvalidArgument());
   CHECK(PostgresOptionsFromUri("postgresql://h/db%2").status().IsInvalidArgument());
+
+  auto compressed =
+      PostgresOptionsFromUri("postgresql://h/db?compression=zstd&compression_level=9");
+  REQUIRE(compressed.ok());
+  CHECK(compressed->compression == Compression::kZstd);
+  CHECK(compressed->compression_level == 9);
+  CHECK(compressed->key_provider == nullptr);
+  CHECK(PostgresOptionsFromUri("postgresql://h/db?compression=lz4").status().IsInvalidArgument());
 }
 
 TEST_CASE("postgres: options from the environment, with per-application prefixes") {
@@ -131,6 +140,10 @@ TEST_CASE("postgres: options from the environment, with per-application prefixes
       {"CREATE_TABLE", "false"},
       {"BILLING_POSTGRES_DBNAME", "billing_db"},
       {"BILLING_POSTGRES_POOL_SIZE", "9"},
+      {"COMPRESSOR_TOPIC", "zstd:5"},
+      {"CIPHER_TOPIC", "eventsourcing.cipher:AESCipher"},
+      {"CIPHER_KEY", "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="},
+      {"BILLING_COMPRESSOR_TOPIC", "none"},
   };
   auto lookup = [&env](const std::string& name) -> std::optional<std::string> {
     auto it = env.find(name);
@@ -152,6 +165,10 @@ TEST_CASE("postgres: options from the environment, with per-application prefixes
   CHECK_FALSE(plain->create_table);
   CHECK(plain->table_prefix == "es");
   CHECK(plain->pool_size == 5);
+  CHECK(plain->compression == Compression::kZstd);
+  CHECK(plain->compression_level == 5);
+  REQUIRE(plain->key_provider != nullptr);
+  CHECK(plain->key_provider->MasterKey().value() == std::string(32, 'k'));
 
   auto billing = PostgresOptionsFromEnv("Billing", lookup);
   REQUIRE(billing.ok());
@@ -159,6 +176,17 @@ TEST_CASE("postgres: options from the environment, with per-application prefixes
   CHECK(billing->pool_size == 9);
   CHECK(billing->host == "db");  // no BILLING_ value: the shared one
   CHECK(billing->table_prefix == "billing");
+  CHECK(billing->compression == Compression::kNone);
+  CHECK(billing->key_provider != nullptr);
+
+  env["CIPHER_KEY"] = "not base64!";
+  CHECK(PostgresOptionsFromEnv({}, lookup).status().IsInvalidArgument());
+  env.erase("CIPHER_KEY");  // a cipher topic without a key
+  CHECK(PostgresOptionsFromEnv({}, lookup).status().IsInvalidArgument());
+  env.erase("CIPHER_TOPIC");
+  env["COMPRESSOR_TOPIC"] = "lz4";
+  CHECK(PostgresOptionsFromEnv({}, lookup).status().IsInvalidArgument());
+  env.erase("COMPRESSOR_TOPIC");
 
   env["POSTGRES_POOL_SIZE"] = "many";
   CHECK(PostgresOptionsFromEnv({}, lookup).status().IsInvalidArgument());
@@ -498,6 +526,269 @@ TEST_CASE("postgres: a server restart mid-run: calls recover or fail clearly, no
   auto next = (*subscription)->Next(std::chrono::seconds(10));
   REQUIRE_MESSAGE(next.ok(), next.status().ToString());
   CHECK(next->event.type == "AfterRestart");
+}
+
+// ---- Compression and encryption ----
+
+const std::string kSecretData = "secret-payload " + std::string(300, 'z');
+
+// Events whose data and metadata name secrets: large (compressible) and small data, metadata, a
+// stream.
+std::vector<Event> SecretEvents(int batch) {
+  std::vector<Event> events = {Ev("Opened", {"account:" + std::to_string(batch)}),
+                               Ev("Noted", {"note"})};
+  events[0].data = kSecretData + std::to_string(batch);
+  events[0].metadata = {{"who", "secret-meta"}, {"n", std::to_string(batch)}};
+  events[0].stream = StreamVersion{"account-" + std::to_string(batch), 1};
+  events[1].data = "secret-small";
+  return events;
+}
+
+// Fails the test unless the SQL boolean `condition` holds on the cluster (a DO block raises
+// otherwise).
+void Expect(ThrowawayCluster& cluster, const std::string& condition, const std::string& what) {
+  const std::string sql =
+      "DO $$ BEGIN IF NOT (" + condition + ") THEN RAISE EXCEPTION 'failed'; END IF; END $$";
+  Status done = cluster.Execute(sql);
+  CHECK_MESSAGE(done.ok(), what << ": " << condition << ": " << done.ToString());
+}
+
+TEST_CASE("postgres: compressed and encrypted events read back; sealed rows hide the plaintext") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  struct Setting {
+    const char* name;
+    bool compressed;
+    bool encrypted;
+  };
+  for (const Setting setting : {Setting{"zstd", true, false}, Setting{"aes", false, true},
+                                Setting{"zstd+aes", true, true}}) {
+    CAPTURE(setting.name);
+    ThrowawaySchema schema(*cluster);
+    PostgresOptions options = schema.Options();
+    if (setting.compressed) options.compression = Compression::kZstd;
+    if (setting.encrypted) options.key_provider = FixedKeyProvider(std::string(32, 'p'));
+    std::vector<Event> written;
+    {
+      auto recorder = OpenOrFail(options);
+      for (int batch = 0; batch < 3; ++batch) {
+        std::vector<Event> events = SecretEvents(batch);
+        REQUIRE(recorder->Append(events, std::nullopt).ok());
+        written.insert(written.end(), events.begin(), events.end());
+      }
+      // A condition and a stream conflict still work under a key.
+      std::vector<Event> again = SecretEvents(0);
+      CHECK(recorder->Append(again, std::nullopt).status().IsIntegrityError());
+      AppendCondition condition{Query{{QueryItem{{}, {"note"}}}}, 5};
+      CHECK(recorder->Append(std::vector<Event>{Ev("Late", {})}, condition)
+                .status()
+                .IsConditionFailed());
+    }
+    auto recorder = OpenOrFail(options);  // reopened: the key checks pass, the rows decode
+    std::vector<SequencedEvent> read = ReadAll(*recorder);
+    REQUIRE(read.size() == written.size());
+    CheckGapFree(read);
+    for (std::size_t i = 0; i < read.size(); ++i) {
+      CHECK(read[i].event.data == written[i].data);
+      CHECK(read[i].event.metadata == written[i].metadata);
+      CHECK(read[i].event.tags == written[i].tags);
+    }
+    auto stream = recorder->ReadStream("account-1", {});
+    REQUIRE(stream.ok());
+    REQUIRE(stream->size() == 1);
+    CHECK(stream->front().event.data == kSecretData + "1");
+
+    const std::string events = schema.name() + ".es_events";
+    if (setting.compressed) {
+      Expect(*cluster,
+             "(SELECT bool_and((data_codec & 1) = 1 AND length(data) < 200) FROM " + events +
+                 " WHERE type = 'Opened')",
+             "large data is compressed");
+      Expect(*cluster,
+             "(SELECT bool_and((data_codec & 1) = 0) FROM " + events + " WHERE type = 'Noted')",
+             "small data is not");
+    }
+    if (setting.encrypted) {
+      Expect(*cluster,
+             "NOT EXISTS (SELECT 1 FROM " + events +
+                 " WHERE position(convert_to('secret', 'UTF8') IN data) > 0 OR "
+                 "position(convert_to('secret', 'UTF8') IN coalesce(sealed_metadata, '')) > 0 OR "
+                 "cardinality(metadata_keys) > 0 OR (data_codec & 2) = 0)",
+             "no plaintext in the rows");
+    } else {
+      Expect(*cluster, "NOT EXISTS (SELECT 1 FROM " + events + " WHERE (data_codec & 2) <> 0)",
+             "nothing sealed");
+    }
+    Result<RecorderVerifyReport> verified = VerifyPostgres(options);
+    REQUIRE_MESSAGE(verified.ok(), verified.status().ToString());
+    CHECK(verified->clean());
+    Result<PostgresInfo> info = InspectPostgres(options);
+    REQUIRE(info.ok());
+    CHECK(info->key_id.has_value() == setting.encrypted);
+    recorder.reset();
+  }
+}
+
+TEST_CASE("postgres: a key is recorded once; no key, a wrong key, a key for plain tables refused") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  PostgresOptions keyed = schema.Options();
+  keyed.key_provider = FixedKeyProvider(std::string(32, 'a'));
+  PostgresOptions plain = schema.Options();
+  PostgresOptions wrong = schema.Options();
+  wrong.key_provider = FixedKeyProvider(std::string(32, 'b'));
+
+  // A plain recorder opened on empty tables, which a keyed open then encrypts: its writes are
+  // refused by the append function rather than written plain beside sealed ones.
+  auto early = OpenOrFail(plain);
+  auto recorder = OpenOrFail(keyed);
+  Result<std::int64_t> refused = early->Append(SecretEvents(9), std::nullopt);
+  CHECK(refused.status().IsInvalidArgument());
+  CHECK(refused.status().message().find("open a new recorder") != std::string::npos);
+  early.reset();
+  REQUIRE(recorder->Append(SecretEvents(0), std::nullopt).ok());
+
+  Result<std::unique_ptr<Recorder>> without = OpenPostgresRecorder(plain);
+  CHECK(without.status().IsInvalidArgument());
+  CHECK(without.status().message().find("are encrypted (key id") != std::string::npos);
+  Result<std::unique_ptr<Recorder>> other = OpenPostgresRecorder(wrong);
+  CHECK(other.status().IsInvalidArgument());
+  CHECK(other.status().message().find("it is the wrong key") != std::string::npos);
+  CHECK(VerifyPostgres(wrong).status().IsInvalidArgument());
+  Result<PostgresInfo> info = InspectPostgres(plain);
+  REQUIRE(info.ok());
+  REQUIRE(info->key_id.has_value());
+  CHECK(*info->key_id > 0);
+
+  // Plain tables with events refuse a key; without create_table none is recorded.
+  ThrowawaySchema plain_schema(*cluster);
+  PostgresOptions plain_tables = plain_schema.Options();
+  {
+    auto writer = OpenOrFail(plain_tables);
+    REQUIRE(writer->Append(SecretEvents(0), std::nullopt).ok());
+  }
+  plain_tables.key_provider = keyed.key_provider;
+  Result<std::unique_ptr<Recorder>> refused_key = OpenPostgresRecorder(plain_tables);
+  CHECK(refused_key.status().IsInvalidArgument());
+  CHECK(refused_key.status().message().find("not encrypted") != std::string::npos);
+  CHECK(VerifyPostgres(plain_tables).status().IsInvalidArgument());
+  ThrowawaySchema empty_schema(*cluster);
+  OpenOrFail(empty_schema.Options()).reset();  // tables, no key id
+  PostgresOptions no_create = empty_schema.Options();
+  no_create.create_table = false;
+  no_create.key_provider = keyed.key_provider;
+  CHECK(OpenPostgresRecorder(no_create).status().IsInvalidArgument());
+  CHECK_FALSE(InspectPostgres(no_create)->key_id.has_value());
+}
+
+TEST_CASE("postgres: two opens at once with different keys record one key id") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  for (int round = 0; round < 4; ++round) {
+    ThrowawaySchema schema(*cluster);
+    OpenOrFail(schema.Options()).reset();  // the tables, so that both opens race on the key only
+    std::atomic<int> opened{0};
+    std::vector<std::thread> threads;
+    for (char key : {'x', 'y'}) {
+      threads.emplace_back([&, key] {
+        PostgresOptions options = schema.Options();
+        options.key_provider = FixedKeyProvider(std::string(32, key));
+        Result<std::unique_ptr<Recorder>> recorder = OpenPostgresRecorder(options);
+        if (recorder.ok()) {
+          ++opened;
+        } else {
+          CHECK(recorder.status().IsInvalidArgument());
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    CHECK(opened == 1);
+  }
+}
+
+TEST_CASE("postgres: a tampered sealed value is Corruption on read and a problem for verify") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  PostgresOptions options = schema.Options();
+  options.compression = Compression::kZstd;
+  options.key_provider = FixedKeyProvider(std::string(32, 't'));
+  auto recorder = OpenOrFail(options);
+  for (int batch = 0; batch < 3; ++batch) {
+    REQUIRE(recorder->Append(SecretEvents(batch), std::nullopt).ok());
+  }
+  const std::string events = schema.name() + ".es_events";
+  REQUIRE(cluster
+              ->Execute("UPDATE " + events +
+                        " SET data = overlay(data placing '\\xff'::bytea from 20 for 1)"
+                        " WHERE position = 3")
+              .ok());
+  Result<ReadResult> read = recorder->Read(Query{});
+  CHECK(read.status().IsCorruption());
+  CHECK(read.status().message().find("event 3 data") != std::string::npos);
+  REQUIRE(cluster
+              ->Execute("UPDATE " + events +
+                        " SET sealed_metadata = substring(sealed_metadata from 1 for 10)"
+                        " WHERE position = 5")
+              .ok());
+  REQUIRE(cluster->Execute("UPDATE " + events + " SET data_codec = 10 WHERE position = 2").ok());
+  Result<RecorderVerifyReport> keyed = VerifyPostgres(options);
+  REQUIRE_MESSAGE(keyed.ok(), keyed.status().ToString());
+  CHECK(::es::testing::Reports(*keyed, "es_events", 3, "event 3 data"));
+  CHECK(::es::testing::Reports(*keyed, "es_events", 5, "event 5 metadata"));
+  CHECK(::es::testing::Reports(*keyed, "es_events", 2, "unknown data_codec"));
+  CHECK(keyed->problems.size() == 3);
+  // Without the key: the shape only (the flipped byte passes, the truncated value does not).
+  PostgresOptions keyless = options;
+  keyless.key_provider = nullptr;
+  Result<RecorderVerifyReport> shape = VerifyPostgres(keyless);
+  REQUIRE_MESSAGE(shape.ok(), shape.status().ToString());
+  CHECK(::es::testing::Reports(*shape, "es_events", 5, "shorter than a sealed value"));
+  CHECK(::es::testing::Reports(*shape, "es_events", 2, "unknown data_codec"));
+  CHECK(shape->problems.size() == 2);
+}
+
+TEST_CASE("postgres: tables of the version before compression are upgraded by create_table") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  PostgresOptions options = schema.Options();
+  {
+    auto recorder = OpenOrFail(options);
+    REQUIRE(recorder->Append(SecretEvents(0), std::nullopt).ok());
+  }
+  // What the earlier version made: no data_codec, sealed_metadata nor key_id.
+  const std::string prefix = schema.name() + ".es_";
+  REQUIRE(cluster
+              ->Execute("ALTER TABLE " + prefix +
+                        "events DROP COLUMN data_codec, DROP COLUMN "
+                        "sealed_metadata; ALTER TABLE " +
+                        prefix + "head DROP COLUMN key_id")
+              .ok());
+  PostgresOptions no_create = options;
+  no_create.create_table = false;
+  Result<std::unique_ptr<Recorder>> refused = OpenPostgresRecorder(no_create);
+  CHECK(refused.status().IsInvalidArgument());
+  CHECK(refused.status().message().find("earlier version") != std::string::npos);
+  Result<RecorderVerifyReport> old = VerifyPostgres(options);
+  REQUIRE(old.ok());
+  CHECK(::es::testing::Reports(*old, "es_events", std::nullopt, "column is missing"));
+  Result<PostgresInfo> info = InspectPostgres(options);
+  REQUIRE_MESSAGE(info.ok(), info.status().ToString());
+  CHECK_FALSE(info->key_id.has_value());
+
+  options.compression = Compression::kZstd;
+  auto recorder = OpenOrFail(options);
+  REQUIRE(recorder->Append(SecretEvents(1), std::nullopt).ok());
+  std::vector<SequencedEvent> read = ReadAll(*recorder);
+  REQUIRE(read.size() == 4);
+  CHECK(read[0].event.data == kSecretData + "0");
+  CHECK(read[0].event.metadata.at("who") == "secret-meta");
+  CHECK(read[2].event.data == kSecretData + "1");
+  Result<RecorderVerifyReport> upgraded = VerifyPostgres(options);
+  REQUIRE(upgraded.ok());
+  CHECK(upgraded->clean());
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // SqliteOptions from a store URI and from the environment (es/sqlite.h).
+#include "adapters/common/event_codec.h"
 #include "api/src/environment.h"
 #include "es/sqlite.h"
 
@@ -35,9 +36,7 @@ Result<SqliteOptions> SqliteOptionsFromEnvironment(std::string_view application_
   ES_ASSIGN_OR_RETURN(std::optional<bool> create_table, environment.GetBool("CREATE_TABLE"));
   if (create_table) options.create_table = *create_table;
   ES_ASSIGN_OR_RETURN(Options engine, OptionsFromEnvironment(application_name));
-  options.compression = engine.compression;
-  options.compression_level = engine.compression_level;
-  options.key_provider = engine.key_provider;
+  CopyCodecOptions(engine, &options);
   return options;
 }
 

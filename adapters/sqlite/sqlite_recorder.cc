@@ -12,10 +12,11 @@
 #include <thread>
 #include <utility>
 
+#include "adapters/common/event_codec.h"
+#include "adapters/common/string_list_codec.h"
 #include "adapters/sqlite/sqlite_connection.h"
 #include "adapters/sqlite/sqlite_event_row.h"
 #include "adapters/sqlite/sqlite_query.h"
-#include "adapters/sqlite/string_list_codec.h"
 #include "api/src/validation.h"
 #include "engine/compress/event_compressor.h"
 #include "engine/crypto/aes_gcm.h"
@@ -24,9 +25,6 @@
 
 namespace es {
 namespace {
-
-// Data shorter than this is stored as it is (as Options::compression_min_bytes' default).
-constexpr std::size_t kMinCompressedBytes = 64;
 
 // The mutex every recorder of a shared-cache in-memory database `dbname` shares (a private one
 // for anything else).
@@ -96,10 +94,7 @@ class SqliteRecorder final : public Recorder {
         tables_(std::move(tables)),
         in_memory_(IsInMemorySqlite(options.dbname)),
         exclusive_(in_memory_ ? ExclusiveMutexFor(options.dbname) : nullptr),
-        compressor_(options.compression == Compression::kZstd
-                        ? std::optional<EventCompressor>(std::in_place, options.compression_level,
-                                                         kMinCompressedBytes)
-                        : std::nullopt),
+        compressor_(CompressorFor(options.compression, options.compression_level)),
         writer_(std::move(writer)) {}
 
   ~SqliteRecorder() override {
@@ -142,13 +137,8 @@ class SqliteRecorder final : public Recorder {
     }
     ES_RETURN_IF_ERROR(ValidateWriteRequest(request));
     // Before the write lock: compressing takes microseconds per event.
-    std::vector<std::optional<std::string>> compressed(compressor_ ? request.events.size() : 0);
-    for (std::size_t i = 0; i < compressed.size(); ++i) {
-      std::string bytes;
-      if (compressor_->Compress(request.events[i].data, nullptr, &bytes)) {
-        compressed[i] = std::move(bytes);
-      }
-    }
+    const std::vector<std::optional<std::string>> compressed =
+        CompressEventData(compressor_ ? &*compressor_ : nullptr, request.events);
     Result<std::int64_t> written = [&]() -> Result<std::int64_t> {
       Lease lease = Writer();
       ES_RETURN_IF_ERROR(SetSynchronous(request.options.durability.value_or(options_.durability)));
@@ -319,18 +309,11 @@ class SqliteRecorder final : public Recorder {
     if (meta_exists) {
       ES_ASSIGN_OR_RETURN(recorded, RecordedKeyId(*writer_, tables_));
     }
-    if (options_.key_provider == nullptr) {
-      if (!recorded) return Status::OK();
-      return Status::InvalidArgument(name + " are encrypted (key id " + std::to_string(*recorded) +
-                                     "): open them with their key (key_provider or CIPHER_KEY)");
-    }
-    ES_ASSIGN_OR_RETURN(SqliteDataKey data_key, SqliteDataKeyFrom(*options_.key_provider));
+    if (options_.key_provider == nullptr) return CheckKeyAgainstRecorded(name, recorded, {});
+    ES_ASSIGN_OR_RETURN(EventDataKey data_key,
+                        EventDataKeyFrom(*options_.key_provider, kSqliteDataKeyPurpose));
     const std::int64_t key_id = data_key.key_id;
-    if (recorded && *recorded != key_id) {
-      return Status::InvalidArgument(name + " are encrypted under key id " +
-                                     std::to_string(*recorded) + "; the key given has id " +
-                                     std::to_string(key_id) + ": it is the wrong key");
-    }
+    ES_RETURN_IF_ERROR(CheckKeyAgainstRecorded(name, recorded, key_id));
     if (!recorded && options_.read_only) {
       return Status::InvalidArgument(name + " record no key id (their events are not encrypted), " +
                                      "and a read-only open records none: open them without a key");
@@ -344,13 +327,7 @@ class SqliteRecorder final : public Recorder {
       ES_RETURN_IF_ERROR(Begin(*writer_, "BEGIN IMMEDIATE"));
       Status recorded_now = [&]() -> Status {
         ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> head, HeadOn(*writer_));
-        if (head) {
-          return Status::InvalidArgument(
-              name +
-              " hold events that are not encrypted, and a key was given: tables are "
-              "encrypted from their first event (export them into new ones to encrypt "
-              "them)");
-        }
+        if (head) return PlainEventsRefuseKey(name);
         ES_ASSIGN_OR_RETURN(SqliteStatement insert,
                             writer_->Prepare("INSERT INTO " + tables_.meta +
                                              " (name, value) VALUES ('key_id', ?)"
@@ -478,22 +455,10 @@ class SqliteRecorder final : public Recorder {
                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     statement.BindInt64(1, position);
     statement.BindText(2, event.type);
-    const std::string_view data = compressed_data != nullptr ? *compressed_data : event.data;
-    std::string sealed_data, metadata;
-    if (!event.metadata.empty()) metadata = EncodeMetadata(event.metadata);
-    if (cipher_ != nullptr) {
-      ES_RETURN_IF_ERROR(
-          cipher_->SealWithRandomNonce(SealedValueContext('d', position), data, &sealed_data));
-      if (!metadata.empty()) {
-        std::string sealed_metadata;
-        ES_RETURN_IF_ERROR(cipher_->SealWithRandomNonce(SealedValueContext('m', position), metadata,
-                                                        &sealed_metadata));
-        metadata = std::move(sealed_metadata);
-      }
-    }
-    statement.BindBlob(3, cipher_ != nullptr ? std::string_view(sealed_data) : data);
-    statement.BindInt64(9, (compressed_data != nullptr ? kDataZstd : kDataPlain) |
-                               (cipher_ != nullptr ? kDataEncrypted : kDataPlain));
+    StoredValues stored;
+    ES_RETURN_IF_ERROR(SealEventValues(cipher_.get(), position, event, compressed_data, &stored));
+    statement.BindBlob(3, stored.data);
+    statement.BindInt64(9, stored.codec);
     statement.BindBlob(4, EncodeTags(event.tags));
     if (event.stream) {
       statement.BindText(5, event.stream->id);
@@ -503,7 +468,7 @@ class SqliteRecorder final : public Recorder {
       statement.BindBlob(7, std::string_view(reinterpret_cast<const char*>(event.uuid->data()),
                                              event.uuid->size()));
     }
-    if (!metadata.empty()) statement.BindBlob(8, metadata);
+    if (!stored.metadata.empty()) statement.BindBlob(8, stored.metadata);
     ES_RETURN_IF_ERROR(statement.Run());
     // The tags table holds each distinct tag of an event once: a query item's tags are a set.
     const std::set<std::string_view> tags(event.tags.begin(), event.tags.end());

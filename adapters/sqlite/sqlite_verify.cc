@@ -1,7 +1,6 @@
 #include "es/sqlite_verify.h"
 
 #include <algorithm>
-#include <limits>
 #include <set>
 #include <utility>
 
@@ -36,9 +35,8 @@ class SqliteVerifier {
         tables_exist = false;
       }
     }
-    if (key_id_ && (*key_id_ < 1 || *key_id_ > std::numeric_limits<std::uint32_t>::max())) {
-      Problem(tables_.meta, std::nullopt,
-              "key_id " + std::to_string(*key_id_) + " is not a key id (1 to 2^32-1)");
+    if (std::string bad = BadKeyId(key_id_); !bad.empty()) {
+      Problem(tables_.meta, std::nullopt, std::move(bad));
     }
     if (tables_exist) {
       Check(tables_.events, WalkEventsAndTags());
@@ -124,12 +122,9 @@ class SqliteVerifier {
   // The checks of one event row (kEventColumns, then the types of type, stream_id and
   // stream_version); its distinct tags when they decode.
   std::optional<std::set<std::string>> CheckEventRow(SqliteStatement& row, std::int64_t position) {
-    const std::int64_t codec = row.ColumnInt64(8);
-    const bool sealed = (codec & kDataEncrypted) != 0;
-    if (sealed != key_id_.has_value()) {
-      Problem(tables_.events, position,
-              sealed ? "the event is encrypted, and the tables record no key id"
-                     : "the event is not encrypted, and the tables record a key id");
+    if (std::string mismatch = SealingMismatch(row.ColumnInt64(8), key_id_.has_value());
+        !mismatch.empty()) {
+      Problem(tables_.events, position, std::move(mismatch));
     }
     if (row.ColumnBytes(9) != "text" || row.ColumnBytes(1).empty()) {
       Problem(tables_.events, position, "the type is empty or not text");
@@ -208,19 +203,9 @@ Result<RecorderVerifyReport> VerifySqlite(const SqliteOptions& options) {
   if (has_meta) {
     ES_ASSIGN_OR_RETURN(key_id, RecordedKeyId(*db, tables));
   }
-  SqliteDataKey key;
-  if (options.key_provider != nullptr) {
-    const std::string name = "SQLite tables '" + tables.events + "'";
-    ES_ASSIGN_OR_RETURN(key, SqliteDataKeyFrom(*options.key_provider));
-    if (!key_id) {
-      return Status::InvalidArgument(name + " are not encrypted, and a key was given");
-    }
-    if (*key_id != key.key_id) {
-      return Status::InvalidArgument(name + " are encrypted under key id " +
-                                     std::to_string(*key_id) + "; the key given has id " +
-                                     std::to_string(key.key_id) + ": it is the wrong key");
-    }
-  }
+  ES_ASSIGN_OR_RETURN(EventDataKey key,
+                      VerifyKey("SQLite tables '" + tables.events + "'", key_id,
+                                options.key_provider.get(), kSqliteDataKeyPurpose));
   return SqliteVerifier(*db, std::move(tables), key.cipher.get(), key_id).Run();
 }
 

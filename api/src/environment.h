@@ -14,6 +14,8 @@
 
 namespace es {
 
+struct Options;
+
 // Reads one environment variable; null when it is not set. Tests substitute their own.
 using EnvironmentLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
@@ -44,6 +46,12 @@ class EnvironmentReader {
   std::string prefix_;  // "<APPLICATION_NAME>_", or empty
   EnvironmentLookup lookup_;
 };
+
+// Sets options->compression, compression_level and key_provider from COMPRESSOR_TOPIC,
+// CIPHER_TOPIC and CIPHER_KEY as OptionsFromEnvironment (es/options.h) reads them, for the
+// recorders that read the same variables through their own reader. InvalidArgument naming the
+// variable when one is malformed. (Defined in engine/options_environment.cc.)
+Status ReadCodecSettings(const EnvironmentReader& environment, Options* options);
 
 }  // namespace es
 

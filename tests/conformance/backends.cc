@@ -135,14 +135,19 @@ using postgres::testing::ThrowawaySchema;
 
 // A schema of its own on the process's throwaway cluster, so that cases start empty. With
 // `reopen`, Restart() closes the recorder (its pool and its listener) and opens a new one on the
-// same tables.
-std::function<std::unique_ptr<Fixture>()> Postgres(bool reopen) {
+// same tables. `encrypted`: data compressed and data and metadata sealed.
+std::function<std::unique_ptr<Fixture>()> Postgres(bool reopen, bool encrypted = false) {
   return [=]() -> std::unique_ptr<Fixture> {
     Result<ThrowawayCluster*> cluster = ThrowawayCluster::Shared();
     REQUIRE_MESSAGE(cluster.ok(), cluster.status().ToString());
     auto schema = std::make_shared<ThrowawaySchema>(**cluster);
+    PostgresOptions options = schema->Options();
+    if (encrypted) {
+      options.compression = Compression::kZstd;
+      options.key_provider = FixedKeyProvider(std::string(32, 'p'));
+    }
     return std::make_unique<OpeningFixture>(
-        schema, [options = schema->Options()] { return OpenPostgresRecorder(options); }, reopen);
+        schema, [options] { return OpenPostgresRecorder(options); }, reopen);
   };
 }
 
@@ -179,6 +184,7 @@ const std::vector<Backend>& Backends() {
     if (PostgresAvailable()) {
       list.push_back({"postgres", Postgres(false)});
       list.push_back({"postgres-reopen", Postgres(true)});
+      list.push_back({"postgres-zstd-aes-reopen", Postgres(true, /*encrypted=*/true)});
     }
 #endif
     return list;

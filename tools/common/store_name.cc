@@ -6,6 +6,10 @@
 #include <filesystem>
 #include <string>
 
+#if defined(ES_WITH_SQLITE) || defined(ES_WITH_POSTGRES)
+#include "adapters/common/event_codec.h"
+#endif
+
 #ifdef ES_WITH_SQLITE
 #include <es/sqlite.h>
 #endif
@@ -39,9 +43,7 @@ Result<SqliteOptions> SqliteOptionsNamed(std::string_view name, bool read_only,
     return Status::NotFound("no such SQLite database: " + sqlite.dbname);
   }
   sqlite.read_only = read_only;
-  sqlite.compression = engine.compression;
-  sqlite.compression_level = engine.compression_level;
-  sqlite.key_provider = engine.key_provider;
+  CopyCodecOptions(engine, &sqlite);
   return sqlite;
 }
 #endif
@@ -49,13 +51,11 @@ Result<SqliteOptions> SqliteOptionsNamed(std::string_view name, bool read_only,
 #ifdef ES_WITH_POSTGRES
 Result<PostgresOptions> PostgresOptionsNamed(std::string_view name, bool read_only,
                                              const Options& engine) {
-  if (engine.key_provider != nullptr && !read_only) {
-    // Its stores are never encrypted: loading one under a key would write plain data.
-    return Status::NotSupported("the PostgreSQL recorder does not encrypt event data: " +
-                                std::string(name) + " (unset CIPHER_KEY, drop --key)");
-  }
   ES_ASSIGN_OR_RETURN(PostgresOptions postgres, PostgresOptionsFromUri(name));
+  // Read-only: the tables are neither created nor given a key id (Start records one only with
+  // create_table), so esdump never writes them.
   postgres.create_table = !read_only;
+  CopyCodecOptions(engine, &postgres);
   return postgres;
 }
 #endif

@@ -45,9 +45,8 @@ Result<SqliteOptions> SqliteOptionsNamed(std::string_view name, bool read_only,
 #endif
 
 #ifdef ES_WITH_POSTGRES
-// The options OpenStoreNamed opens the "postgresql://" URI `name` with. NotSupported when `engine`
-// has a key and not `read_only` (the recorder does not encrypt); with `read_only`, the key is
-// ignored and no tables are created.
+// The options OpenStoreNamed opens the "postgresql://" URI `name` with: compression and key from
+// `engine` (EngineOptions). With `read_only`, no tables are created and no key id is recorded.
 Result<PostgresOptions> PostgresOptionsNamed(std::string_view name, bool read_only,
                                              const Options& engine);
 #endif

@@ -177,8 +177,8 @@ Status DumpRecorderInfo(std::string_view store, std::string_view key_base64, std
                  {"writes", info.writes},
                  {"streams", info.streams},
                  {"tracking_records", info.tracking_records},
-                 {"encryption", "none"},
-                 {"compression", "none"},
+                 {"encryption", info.key_id ? "aes-256-gcm" : "none"},
+                 {"key_id", OptionalPosition(info.key_id)},
                  {"total_bytes", total},
                  {"table_bytes", table_bytes},
                  {"server_version", info.server_version}});

@@ -119,11 +119,19 @@ PgResult Connection::Execute(const Statement& statement, const Params& params, E
 Status Connection::ExecuteScript(std::string_view sql) { return Query(sql).status(); }
 
 Result<PgResult> Connection::Query(std::string_view sql) {
+  ExecError error;
+  PgResult result = ExecuteText(sql, error);
+  if (result == nullptr) return error.status;
+  return result;
+}
+
+PgResult Connection::ExecuteText(std::string_view sql, ExecError& error) {
   PgResult result(PQexec(conn_, std::string(sql).c_str()));
   const ExecStatusType status =
       result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return result;
-  return Classify(result.get(), /*sent=*/true).status;
+  error = Classify(result.get(), /*sent=*/true);
+  return nullptr;
 }
 
 bool Connection::LooksAlive() {

@@ -57,6 +57,8 @@ class Connection {
   Status ExecuteScript(std::string_view sql);
   // Runs one query of SQL text with no parameters; its rows in text format.
   Result<PgResult> Query(std::string_view sql);
+  // As Query, and on failure `error` says what happened (null result).
+  PgResult ExecuteText(std::string_view sql, ExecError& error);
 
   // False when the server closed the connection: checked without a round trip, by reading
   // whatever the server sent while the connection was idle.

@@ -17,10 +17,11 @@ Result<PostgresInfo> InspectPostgres(const PostgresOptions& options) {
   const std::string events = schema.Table("events");
   ES_ASSIGN_OR_RETURN(
       PgResult row,
-      db->Query("SELECT h.position, h.writes, (SELECT count(DISTINCT stream_id) FROM " + events +
-                "), (SELECT count(*) FROM " + schema.Table("tracking") +
-                "), current_setting('server_version'), current_schema() FROM " +
-                schema.Table("head") + " h"));
+      db->Query(
+          "SELECT h.position, h.writes, (SELECT count(DISTINCT stream_id) FROM " + events +
+          "), (SELECT count(*) FROM " + schema.Table("tracking") +
+          "), current_setting('server_version'), current_schema(), to_jsonb(h)->>'key_id' FROM " +
+          schema.Table("head") + " h"));
   if (PQntuples(row.get()) != 1) {
     return Status::Corruption("the head table of '" + events + "' does not hold exactly one row");
   }
@@ -34,6 +35,8 @@ Result<PostgresInfo> InspectPostgres(const PostgresOptions& options) {
   info.streams = std::stoll(field(2));
   info.tracking_records = std::stoll(field(3));
   info.server_version = field(4);
+  // to_jsonb: tables of an earlier version have no key_id column, and read as not encrypted.
+  if (!PQgetisnull(row.get(), 0, 6)) info.key_id = std::stoll(field(6));
   for (const char* name : {"events", "tags", "head", "tracking"}) {
     ES_ASSIGN_OR_RETURN(PgResult size,
                         db->Query("SELECT pg_total_relation_size('" + schema.Table(name) + "')"));

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "adapters/common/event_codec.h"
 #include "api/src/environment.h"
 #include "es/postgres.h"
 
@@ -64,6 +65,13 @@ Status SetOption(PostgresOptions& options, std::string_view key, std::string_vie
     ES_ASSIGN_OR_RETURN(options.connect_timeout_s, ParseInt(key, value));
   } else if (key == "port") {
     ES_ASSIGN_OR_RETURN(options.port, ParseInt(key, value));
+  } else if (key == "compression") {
+    if (value != "zstd" && value != "none") {
+      return Status::InvalidArgument("compression: zstd or none, not '" + std::string(value) + "'");
+    }
+    options.compression = value == "zstd" ? Compression::kZstd : Compression::kNone;
+  } else if (key == "compression_level") {
+    ES_ASSIGN_OR_RETURN(options.compression_level, ParseInt(key, value));
   } else {
     return Status::InvalidArgument("unknown PostgreSQL option '" + std::string(key) + "'");
   }
@@ -185,6 +193,9 @@ Result<PostgresOptions> PostgresOptionsFromEnv(std::string_view application_name
     if (!value || value->empty()) continue;
     ES_RETURN_IF_ERROR(SetOption(options, key, *value).WithContext(variable));
   }
+  Options engine;
+  ES_RETURN_IF_ERROR(ReadCodecSettings(environment, &engine));
+  CopyCodecOptions(engine, &options);
   return options;
 }
 

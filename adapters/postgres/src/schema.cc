@@ -142,30 +142,44 @@ MatchNames ReadNames(QueryShape shape) {
 
 constexpr char kEventColumns[] =
     "e.position, e.type, e.data, e.tags, e.stream_id, e.stream_version, e.uuid, "
-    "e.metadata_keys, e.metadata_values";
+    "e.metadata_keys, e.metadata_values, e.data_codec, e.sealed_metadata";
 
-// The append function. One call is one transaction: it takes the head row's lock (so appends
-// commit one at a time, in position order), checks the condition, the stream versions and the
-// tracking record, and only then writes the events, their tags, the tracking record and the new
-// head, and notifies listeners. A failed check returns its outcome having written nothing.
+// The append function. One call is one transaction (or part of the caller's, for an encrypted
+// write): it takes the head row's lock (so appends commit one at a time, in position order),
+// checks the writer's key id against the tables' (so that no writer that opened before a key was
+// recorded writes plain events beside sealed ones) and the positions the values were sealed for,
+// then the condition, the stream versions and the tracking record, and only then writes the
+// events, their tags, the tracking record and the new head, and notifies listeners. A failed
+// check returns its outcome having written nothing.
 constexpr char kAppendFunction[] = R"sql(
 CREATE OR REPLACE FUNCTION {append}(
     ev_type text[], ev_data bytea[], ev_tag_count int4[], ev_tag text[], ev_stream_id text[],
     ev_stream_version int8[], ev_uuid uuid[], ev_meta_count int4[], ev_meta_key text[],
-    ev_meta_value text[],
+    ev_meta_value text[], ev_codec int4[], ev_sealed_metadata bytea[],
     cond_shape int4, cond_after int8, cond_plain_types text[], cond_tag_item int4[],
     cond_tag text[], cond_tag_count int4[], cond_type_item int4[], cond_type text[],
-    tracking_application text, tracking_id int8,
+    tracking_application text, tracking_id int8, writer_key_id int8, sealed_after int8,
     OUT outcome int4, OUT last_position int8, OUT detail text)
 LANGUAGE plpgsql AS $fn$
 DECLARE
   old_head int8;
+  tables_key_id int8;
   event_count int4 := cardinality(ev_type);
   matched int8;
   conflict text;
   max_tracking int8;
 BEGIN
-  SELECT hd.position INTO old_head FROM {head} hd FOR UPDATE;
+  SELECT hd.position, hd.key_id INTO old_head, tables_key_id FROM {head} hd FOR UPDATE;
+  IF tables_key_id IS DISTINCT FROM writer_key_id THEN
+    outcome := 4;
+    last_position := tables_key_id;
+    RETURN;
+  END IF;
+  IF sealed_after IS DISTINCT FROM NULL AND sealed_after <> old_head THEN
+    outcome := 5;
+    last_position := old_head;
+    RETURN;
+  END IF;
   IF cond_shape = 1 THEN
     SELECT m.position INTO matched FROM ({match_all}) m ORDER BY m.position LIMIT 1;
   ELSIF cond_shape = 2 THEN
@@ -216,14 +230,15 @@ BEGIN
       SELECT r.*, (sum(r.tc) OVER w - r.tc)::int4 AS tag_start,
              (sum(r.mc) OVER w - r.mc)::int4 AS meta_start
       FROM unnest(ev_type, ev_data, ev_tag_count, ev_stream_id, ev_stream_version, ev_uuid,
-                  ev_meta_count) WITH ORDINALITY AS r(t, d, tc, s, v, u, mc, i)
+                  ev_meta_count, ev_codec, ev_sealed_metadata)
+           WITH ORDINALITY AS r(t, d, tc, s, v, u, mc, c, sm, i)
       WINDOW w AS (ORDER BY r.i)),
     inserted AS (
       INSERT INTO {events} (position, type, data, tags, stream_id, stream_version, uuid,
-                            metadata_keys, metadata_values)
+                            metadata_keys, metadata_values, data_codec, sealed_metadata)
       SELECT old_head + x.i, x.t, x.d, ev_tag[x.tag_start + 1 : x.tag_start + x.tc], x.s, x.v,
              x.u, ev_meta_key[x.meta_start + 1 : x.meta_start + x.mc],
-             ev_meta_value[x.meta_start + 1 : x.meta_start + x.mc]
+             ev_meta_value[x.meta_start + 1 : x.meta_start + x.mc], x.c, nullif(x.sm, ''::bytea)
       FROM input x)
     INSERT INTO {tags} (tag, position)
     SELECT DISTINCT g.tag, old_head + x.i
@@ -278,8 +293,13 @@ CREATE TABLE IF NOT EXISTS {events} (
   uuid uuid,
   metadata_keys text[] NOT NULL,
   metadata_values text[] NOT NULL,
+  data_codec integer NOT NULL DEFAULT 0,
+  sealed_metadata bytea,
   CONSTRAINT {prefix}_events_pkey PRIMARY KEY (position) INCLUDE (type)
 ) WITH (autovacuum_analyze_scale_factor = 0.01, autovacuum_analyze_threshold = 1000);
+-- Tables of the version before compression and encryption: a default needs no rewrite.
+ALTER TABLE {events} ADD COLUMN IF NOT EXISTS data_codec integer NOT NULL DEFAULT 0;
+ALTER TABLE {events} ADD COLUMN IF NOT EXISTS sealed_metadata bytea;
 CREATE UNIQUE INDEX IF NOT EXISTS {prefix}_events_stream ON {events} (stream_id, stream_version)
   WHERE stream_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS {prefix}_events_type ON {events} (type, position);
@@ -292,9 +312,15 @@ CREATE TABLE IF NOT EXISTS {head} (
   one boolean NOT NULL DEFAULT true CHECK (one),
   position bigint NOT NULL,
   writes bigint NOT NULL,
+  key_id bigint,
   CONSTRAINT {prefix}_head_pkey PRIMARY KEY (one)
 );
+ALTER TABLE {head} ADD COLUMN IF NOT EXISTS key_id bigint;
 INSERT INTO {head} (one, position, writes) VALUES (true, 0, 0) ON CONFLICT DO NOTHING;
+-- The earlier version's append function: a process of that version would write plain events
+-- into tables that may now be encrypted, so it goes.
+DROP FUNCTION IF EXISTS {append}(text[], bytea[], int4[], text[], text[], int8[], uuid[], int4[],
+  text[], text[], int4, int8, text[], int4[], text[], int4[], int4[], text[], text, int8);
 CREATE TABLE IF NOT EXISTS {tracking} (
   application_name text NOT NULL,
   notification_id bigint NOT NULL,
@@ -372,8 +398,37 @@ Statement Schema::TrackingRecords() const {
 
 Statement Schema::Append() const {
   std::string sql = "SELECT outcome, last_position, detail FROM " + schema_ + prefix_ + "_append(";
-  for (int i = 1; i <= 20; ++i) sql += (i > 1 ? ", $" : "$") + std::to_string(i);
+  for (int i = 1; i <= 24; ++i) sql += (i > 1 ? ", $" : "$") + std::to_string(i);
   return Statement{"append", sql + ")"};
+}
+
+Statement Schema::LockHead() const {
+  return Statement{"lock_head", "SELECT position FROM " + schema_ + prefix_ + "_head FOR UPDATE"};
+}
+
+Statement Schema::KeyId() const {
+  return Statement{"key_id", "SELECT position, key_id FROM " + schema_ + prefix_ + "_head"};
+}
+
+Statement Schema::RecordKeyId() const {
+  return Statement{"record_key_id", "UPDATE " + schema_ + prefix_ +
+                                        "_head SET key_id = $1::int8"
+                                        " WHERE key_id IS NULL AND position = 0"};
+}
+
+Statement Schema::EventPage() const {
+  return Statement{"event_page", "SELECT " + std::string(kEventColumns) + " FROM " + schema_ +
+                                     prefix_ +
+                                     "_events e WHERE e.position > $1::int8 ORDER BY e.position"
+                                     " LIMIT $2::int8"};
+}
+
+Statement Schema::CodecColumns() const {
+  return Statement{"codec_columns",
+                   "SELECT count(*)::int8 FROM pg_attribute WHERE NOT attisdropped AND ("
+                   "(attrelid = to_regclass($1::text) AND attname IN ('data_codec', "
+                   "'sealed_metadata')) OR (attrelid = to_regclass($2::text) AND attname = "
+                   "'key_id'))"};
 }
 
 }  // namespace es::postgres

@@ -24,15 +24,20 @@ enum class QueryShape : std::int32_t { kAll = 1, kTypes = 2, kTags = 3, kTagsAnd
 
 // What the append function reports (its `outcome` column).
 enum class AppendOutcome : std::int32_t {
-  kWritten = 0,          // last_position: the position of the last event (0: none)
-  kConditionFailed = 1,  // last_position: the first matching event; detail: its type
-  kStreamConflict = 2,   // detail: which stream version
-  kTrackingConflict = 3  // last_position: the application's recorded maximum
+  kWritten = 0,           // last_position: the position of the last event (0: none)
+  kConditionFailed = 1,   // last_position: the first matching event; detail: its type
+  kStreamConflict = 2,    // detail: which stream version
+  kTrackingConflict = 3,  // last_position: the application's recorded maximum
+  kKeyMismatch = 4,       // last_position: the tables' key id (null: none)
+  kHeadMoved = 5          // last_position: the head (not the one the values were sealed after)
 };
 
 // The event columns of every read, in this order: position, type, data, tags, stream_id,
-// stream_version, uuid, metadata_keys, metadata_values.
-inline constexpr int kEventColumnCount = 9;
+// stream_version, uuid, metadata_keys, metadata_values, data_codec, sealed_metadata.
+inline constexpr int kEventColumnCount = 11;
+
+// The HKDF purpose of the tables' event data key (EventDataKeyFrom).
+inline constexpr std::string_view kDataKeyPurpose = "es postgres event data v1";
 
 // The qualified names of one application's tables and the statements on them.
 class Schema {
@@ -68,6 +73,19 @@ class Schema {
   // Calls the append function; parameters as its declaration in CreateScript(). One row:
   // outcome, last_position, detail.
   Statement Append() const;
+  // Inside a transaction: locks the head row (as the append function does) and returns its
+  // position, so that an encrypted write knows the positions it seals its values for.
+  Statement LockHead() const;
+  // One row: the head position and the key id the tables record (null: none).
+  Statement KeyId() const;
+  // Parameter: $1 key id. Records it when the tables record none and hold no event.
+  Statement RecordKeyId() const;
+  // Parameters: $1 events table, $2 head table (qualified names). One row: how many of the
+  // columns compression and encryption added (3 when the tables have them all).
+  Statement CodecColumns() const;
+  // Parameters: $1 after, $2 limit. Columns: the event columns of the events after `after`, in
+  // position order (verify's walk).
+  Statement EventPage() const;
 
  private:
   std::string schema_;  // quoted and followed by '.', or empty

@@ -3,13 +3,18 @@
 #include <string>
 #include <vector>
 
+#include "adapters/common/event_codec.h"
 #include "adapters/postgres/src/connection.h"
+#include "adapters/postgres/src/event_row.h"
 #include "adapters/postgres/src/schema.h"
+#include "adapters/postgres/src/wire.h"
 
 namespace es {
 namespace {
 
 using postgres::Connection;
+using postgres::ExecError;
+using postgres::Params;
 using postgres::PgResult;
 using postgres::Schema;
 
@@ -78,6 +83,54 @@ std::vector<Check> Checks(const Schema& schema) {
   };
 }
 
+// `statement` run on `db`, its rows in binary.
+Result<PgResult> Execute(Connection& db, const postgres::Statement& statement,
+                         const Params& params) {
+  ExecError error;
+  PgResult result = db.Execute(statement, params, error);
+  if (result == nullptr) return error.status;
+  return result;
+}
+
+// Every event row decodes as a read decodes it, opened with `cipher` when there is one (only
+// shape-checked otherwise), and is sealed exactly when the tables record a key id; walked in
+// pages, in the snapshot of the caller's transaction.
+Status CheckEventValues(Connection& db, const Schema& schema, const AesGcm* cipher,
+                        bool key_recorded, RecorderVerifyReport& report) {
+  constexpr std::int64_t kPage = 1000;
+  const std::string table = schema.prefix() + "_events";
+  const postgres::Statement page = schema.EventPage();
+  std::int64_t after = 0;
+  while (true) {
+    Params params;
+    params.Int8(after);
+    params.Int8(kPage);
+    ES_ASSIGN_OR_RETURN(PgResult result, Execute(db, page, params));
+    const int rows = PQntuples(result.get());
+    for (int row = 0; row < rows; ++row) {
+      after = postgres::GetInt8(result.get(), row, 0).value_or(after);
+      auto problem = [&](std::string message) {
+        report.problems.push_back(RecorderProblem{table, after, std::move(message)});
+      };
+      const std::int64_t codec = postgres::GetInt4(result.get(), row, 9);
+      if (std::string mismatch = SealingMismatch(codec, key_recorded); !mismatch.empty()) {
+        problem(std::move(mismatch));
+      }
+      const bool sealed = (codec & kDataEncrypted) != 0;
+      if (sealed && !postgres::GetTextArray(result.get(), row, 7).empty()) {
+        problem("the event is encrypted, and its metadata is in the plain columns");
+      }
+      if (!sealed && !postgres::IsNull(result.get(), row, 10)) {
+        problem("the event is not encrypted, and has sealed metadata");
+      }
+      Result<SequencedEvent> event =
+          postgres::EventAt(result.get(), row, 0, cipher, SealedWithoutKey::kCheckShape);
+      if (!event.ok()) problem(event.status().message());
+    }
+    if (rows < kPage) return Status::OK();
+  }
+}
+
 Result<std::int64_t> Count(Connection& db, const std::string& table) {
   ES_ASSIGN_OR_RETURN(PgResult result, db.Query("SELECT count(*) FROM " + table));
   return std::stoll(PQgetvalue(result.get(), 0, 0));
@@ -102,6 +155,27 @@ Result<RecorderVerifyReport> VerifyPostgres(const PostgresOptions& options) {
     }
   }
   if (!tables_exist) return report;
+  Params tables;
+  tables.Text(schema.Table("events"));
+  tables.Text(schema.Table("head"));
+  ES_ASSIGN_OR_RETURN(PgResult columns, Execute(*db, schema.CodecColumns(), tables));
+  if (postgres::GetInt8(columns.get(), 0, 0).value_or(0) == 3) {
+    ES_ASSIGN_OR_RETURN(PgResult head, Execute(*db, schema.KeyId(), Params()));
+    std::optional<std::int64_t> key_id;
+    if (PQntuples(head.get()) == 1) key_id = postgres::GetInt8(head.get(), 0, 1);
+    if (std::string bad = BadKeyId(key_id); !bad.empty()) {
+      report.problems.push_back(RecorderProblem{schema.prefix() + "_head", std::nullopt, bad});
+    }
+    ES_ASSIGN_OR_RETURN(EventDataKey key,
+                        VerifyKey("PostgreSQL tables '" + schema.Table("events") + "'", key_id,
+                                  options.key_provider.get(), postgres::kDataKeyPurpose));
+    ES_RETURN_IF_ERROR(CheckEventValues(*db, schema, key.cipher.get(), key_id.has_value(), report));
+  } else {
+    report.problems.push_back(RecorderProblem{
+        schema.prefix() + "_events", std::nullopt,
+        "the data_codec, sealed_metadata or key_id column is missing (tables of an earlier "
+        "version: an open with create_table adds them)"});
+  }
   for (const Check& check : Checks(schema)) {
     ES_ASSIGN_OR_RETURN(PgResult result, db->Query(check.sql));
     for (int row = 0; row < PQntuples(result.get()); ++row) {

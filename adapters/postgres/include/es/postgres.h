@@ -13,6 +13,7 @@
 //
 // Text fields (types, tags, stream ids, application names, metadata) must be valid UTF-8 without
 // NUL bytes, as PostgreSQL text requires; others get InvalidArgument. Event data is any bytes.
+// Event data may be compressed, and data and metadata encrypted (`compression`, `key_provider`).
 #ifndef ES_POSTGRES_H_
 #define ES_POSTGRES_H_
 
@@ -24,6 +25,8 @@
 #include <string>
 #include <string_view>
 
+#include "es/encryption.h"
+#include "es/options.h"
 #include "es/recorder.h"
 #include "es/result.h"
 
@@ -72,19 +75,36 @@ struct PostgresOptions {
   // The server ends a session that stays idle inside a transaction this long (0: never). Session
   // setting idle_in_transaction_session_timeout.
   std::chrono::milliseconds idle_in_transaction_session_timeout = std::chrono::seconds(5);
+
+  // ---- Compression and encryption (docs/postgres.md, "Encryption"), as SqliteOptions' ----
+  // Event data compressed with zstd, each event on its own: data of 64 bytes or more that shrinks
+  // is stored compressed, marked by the data_codec column. Applies to new writes; any is read back.
+  Compression compression = Compression::kNone;
+  int compression_level = 0;  // zstd's, 1 to 19; 0: zstd's default (3)
+  // Encrypts each event's data and metadata with AES-256-GCM; types, tags and stream ids stay
+  // plain, since the server's queries select on them. The first open with a key (and
+  // create_table) of tables without events records the key's id in the head table: later opens
+  // need the same key (InvalidArgument otherwise, before anything is read or written), and tables
+  // holding plain events refuse a key. Each encrypted write holds the append lock for one more
+  // round trip (the positions are sealed in, so they are read first).
+  std::shared_ptr<KeyProvider> key_provider;
 };
 
-// Connects, creates the tables when options.create_table is set and they are missing, and starts
-// the notification listener. InvalidArgument for bad options; IOError when the server cannot be
-// reached or the tables are missing.
+// Connects, creates the tables when options.create_table is set and they are missing (and adds
+// the columns an earlier version's tables lack), checks the key against the tables' key id, and
+// starts the notification listener. InvalidArgument for bad options, for a key the tables refuse
+// (or tables that need one), and for tables of an earlier version when create_table is off;
+// IOError when the server cannot be reached or the tables are missing.
 Result<std::unique_ptr<Recorder>> OpenPostgresRecorder(const PostgresOptions& options);
 
 // Options from a URI: postgresql://user:password@host:port/dbname?key=value&... (also
 // "postgres://"). Percent-escapes are decoded. Keys, each optional: schema, table_prefix,
 // create_table, pool_size, pool_max_overflow, pool_timeout (seconds), max_connection_age
 // (seconds), pre_ping, lock_timeout (seconds), idle_in_transaction_session_timeout (seconds),
-// connect_timeout (seconds). Booleans are y/yes/t/true/on/1 or n/no/f/false/off/0. Unknown keys
-// are InvalidArgument.
+// connect_timeout (seconds), compression (zstd or none), compression_level (1 to 19). Booleans
+// are y/yes/t/true/on/1 or n/no/f/false/off/0. Unknown keys are InvalidArgument. A key has no URI
+// form (secrets do not belong in URIs): set key_provider, or CIPHER_KEY with
+// PostgresOptionsFromEnv.
 Result<PostgresOptions> PostgresOptionsFromUri(std::string_view uri);
 
 // Looks up one environment variable; null when it is not set.
@@ -95,8 +115,9 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 // POSTGRES_CONNECT_TIMEOUT, POSTGRES_POOL_SIZE, POSTGRES_POOL_MAX_OVERFLOW (or
 // POSTGRES_MAX_OVERFLOW, the name in the Python docs), POSTGRES_POOL_TIMEOUT,
 // POSTGRES_CONN_MAX_AGE, POSTGRES_PRE_PING, POSTGRES_LOCK_TIMEOUT,
-// POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT (times in seconds, fractions allowed) and
-// CREATE_TABLE. With a non-empty `application_name`, each variable K is first looked up as
+// POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT (times in seconds, fractions allowed),
+// CREATE_TABLE, and COMPRESSOR_TOPIC, CIPHER_TOPIC and CIPHER_KEY (as OptionsFromEnvironment in
+// es/options.h). With a non-empty `application_name`, each variable K is first looked up as
 // <APPLICATION_NAME>_K (upper-cased), and the tables are prefixed by the lower-cased application
 // name. `lookup` defaults to getenv.
 Result<PostgresOptions> PostgresOptionsFromEnv(std::string_view application_name = {},

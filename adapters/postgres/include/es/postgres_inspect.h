@@ -19,6 +19,9 @@ struct PostgresInfo {
   std::int64_t writes = 0;            // the head row's count of writes
   std::int64_t streams = 0;           // distinct stream ids
   std::int64_t tracking_records = 0;  // applications with a tracking record
+  // The key id the head table records (the tables are encrypted), or none. Compression is not
+  // recorded: each writer chooses it, and each row's data_codec marks it.
+  std::optional<std::int64_t> key_id;
   std::map<std::string, std::int64_t> table_bytes;  // pg_total_relation_size, by table name
   std::string server_version;
 };

@@ -21,10 +21,17 @@ namespace es {
 //  - the tags table holds exactly each distinct tag of each event, and no row for another
 //    position;
 //  - no (stream id, version) twice (its unique index prevents it, unless the index was dropped);
-//  - tracking rows: a non-empty application name.
-// The recorder neither compresses nor encrypts, and records no format version: there is nothing
-// of these to check. Stream versions need not be contiguous (recorders enforce uniqueness only).
-// IOError when the server cannot be reached or a check's query fails.
+//  - tracking rows: a non-empty application name;
+//  - the data_codec, sealed_metadata and key_id columns exist (tables of an earlier version lack
+//    them); the head's key id, when set, is a key id (1 to 2^32-1); every event row decodes as
+//    a read decodes it (data_codec bits, zstd data), is sealed when the tables record a key id
+//    and not otherwise, and keeps its metadata in the plain columns or sealed_metadata to match.
+//    With options.key_provider every sealed value is opened (authenticated); without it, sealed
+//    values are only checked to hold a nonce and a tag.
+// The tables record no format version: there is nothing of it to check. Stream versions need not
+// be contiguous (recorders enforce uniqueness only). InvalidArgument for a key that is not the
+// tables' or a key for tables that record none, as an open would refuse; IOError when the server
+// cannot be reached or a check's query fails.
 Result<RecorderVerifyReport> VerifyPostgres(const PostgresOptions& options);
 
 }  // namespace es

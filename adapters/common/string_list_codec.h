@@ -1,8 +1,9 @@
-// The blob encoding of an event's tag list and metadata in the SQLite events table: strings as
-// (LEB128 length, bytes), one after another. Tags keep their order and duplicates; metadata is
-// key, value, key, value... in key order. docs/sqlite.md describes it for other readers.
-#ifndef ES_ADAPTERS_SQLITE_STRING_LIST_CODEC_H_
-#define ES_ADAPTERS_SQLITE_STRING_LIST_CODEC_H_
+// The blob encoding of an event's tag list and metadata in the SQLite events table, and of the
+// metadata the PostgreSQL recorder seals: strings as (LEB128 length, bytes), one after another.
+// Tags keep their order and duplicates; metadata is key, value, key, value... in key order.
+// docs/sqlite.md describes it for other readers.
+#ifndef ES_ADAPTERS_COMMON_STRING_LIST_CODEC_H_
+#define ES_ADAPTERS_COMMON_STRING_LIST_CODEC_H_
 
 #include <string>
 #include <string_view>
@@ -23,4 +24,4 @@ Result<Metadata> DecodeMetadata(std::string_view blob);
 
 }  // namespace es
 
-#endif  // ES_ADAPTERS_SQLITE_STRING_LIST_CODEC_H_
+#endif  // ES_ADAPTERS_COMMON_STRING_LIST_CODEC_H_

@@ -1,4 +1,4 @@
-#include "adapters/sqlite/string_list_codec.h"
+#include "adapters/common/string_list_codec.h"
 
 #include "engine/util/coding.h"
 
