@@ -8,13 +8,13 @@
 // not hidden behind fdatasync), then reads them all back in pages of 1,000 twice: first right
 // after the appends, from the store's decoded-event cache (Options::decoded_cache_bytes, here M
 // MiB, default 512, enough to hold every event), then after closing and reopening the store, from
-// the log, decoding each event. With "zstd+dict" the store first holds N other events of the same
-// shape, on which it trains a 110 KiB dictionary (Store::TrainCompressionDictionary) before the
-// measured appends; "+aes" encrypts the store (Options::key_provider). Output, one line per
-// configuration, medians of three runs (log bytes include each event's framing: frame header and
-// trailer, entry header, type and tag, about 110 bytes here; the ratios compare with "none" of the
-// same size in the same run, read at the same moment; it has no cache and reads the log both
-// times):
+// the log, decoding each event (pages of 1,000 are scans, which keep no event in the cache). With
+// "zstd+dict" the store first holds N other events of the same shape, on which it trains a 110 KiB
+// dictionary (Store::TrainCompressionDictionary) before the measured appends; "+aes" encrypts the
+// store (Options::key_provider). Output, one line per configuration, medians of three runs (log
+// bytes include each event's framing: frame header and trailer, entry header, type and tag, about
+// 110 bytes here; the ratios compare with "none" of the same size in the same run, read at the same
+// moment; it has no cache and reads the log both times):
 //   <event size>  <codec>  append <us/event>  read cached <us/event>  read log <us/event>
 //       log <bytes/event> (<log ratio>)  read throughput <cached ratio> cached, <log ratio> log
 #include <es/encryption.h>

@@ -138,6 +138,41 @@ TEST_CASE("decoded cache: reads are the same from the cache as from the log, for
   }
 }
 
+TEST_CASE("decoded cache: reads of more than 100 events find kept events but keep none") {
+  constexpr std::int64_t kEvents = 150;
+  for (const Codec& codec : kCodecs) {
+    CAPTURE(codec.name);
+    std::unique_ptr<Env> env = NewMemEnv();
+    Options options = OptionsFor(env.get(), codec);
+    {
+      auto store = OpenOk(options);
+      for (std::int64_t n = 1; n <= kEvents; ++n) {
+        REQUIRE(store->Append(std::vector<Event>{NumberedEvent(n)}, std::nullopt).ok());
+      }
+    }
+    auto store = OpenOk(options);
+    auto misses = [&] { return store->Info().decoded_cache_misses; };
+    auto hits = [&] { return store->Info().decoded_cache_hits; };
+    // A scan, twice: nothing kept.
+    for (int round = 1; round <= 2; ++round) CHECK(ReadAll(*store) == Expected(1, kEvents));
+    CHECK(misses() == 2 * kEvents);
+    CHECK(store->Info().decoded_cache_bytes == 0);
+    // Stream 0 holds 50 events (kept), stream 1 as many (also), all three 150: a scan.
+    auto stream = store->ReadStream("stream-0", {});
+    REQUIRE(stream.ok());
+    CHECK(stream->size() == kEvents / 3);
+    CHECK(store->ReadStream("stream-0", {}).ok());
+    CHECK(hits() == kEvents / 3);
+    // A read of 100 events keeps them; the scan after finds those, and stream 0's 17 after them.
+    Result<ReadResult> page = store->Read(Query{}, {.limit = 100});
+    REQUIRE(page.ok());
+    CHECK(page->events == Expected(1, 100));
+    const std::uint64_t hits_before = hits();
+    CHECK(ReadAll(*store) == Expected(1, kEvents));
+    CHECK(hits() == hits_before + 100 + 17);
+  }
+}
+
 TEST_CASE("decoded cache: a store that neither encrypts nor compresses has none") {
   std::unique_ptr<Env> env = NewMemEnv();
   Options options = OptionsFor(env.get(), {"none", false, Compression::kNone});

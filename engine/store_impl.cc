@@ -299,7 +299,8 @@ Status StoreImpl::ReadView(const Segment& segment, std::int64_t position, EventV
 
 template <typename VersionWanted>
 Result<bool> StoreImpl::ReadEvent(const Segment& segment, std::int64_t position,
-                                  VersionWanted&& version_wanted, Event* event) const {
+                                  VersionWanted&& version_wanted, bool fill_cache,
+                                  Event* event) const {
   if (decoded_cache_ != nullptr && decoded_cache_->Lookup(position, event)) {
     return version_wanted(event->stream ? event->stream->version : 0);
   }
@@ -307,7 +308,7 @@ Result<bool> StoreImpl::ReadEvent(const Segment& segment, std::int64_t position,
   ES_RETURN_IF_ERROR(ReadView(segment, position, &view));
   if (!version_wanted(view.version)) return false;
   ES_ASSIGN_OR_RETURN(*event, EventFromView(view, *dictionaries_));
-  if (decoded_cache_ != nullptr && (cipher_ != nullptr || view.data_compressed)) {
+  if (fill_cache && decoded_cache_ != nullptr && (cipher_ != nullptr || view.data_compressed)) {
     decoded_cache_->Insert(position, *event);
   }
   return true;
@@ -918,6 +919,8 @@ Result<ReadResult> StoreImpl::Read(const Query& query, const ReadOptions& option
   index_.Match(query, options.after.value_or(0), head,
                options.limit.value_or(std::numeric_limits<std::int64_t>::max()), &positions);
   result.events.reserve(positions.size());
+  const bool fill_cache = positions.size() <= kMostEventsFillingCache;
+  const auto any_version = [](std::int64_t) { return true; };
   // In groups, so that the memory accesses of a group's events overlap.
   constexpr std::size_t kGroup = 16;
   for (std::size_t begin = 0; begin < positions.size(); begin += kGroup) {
@@ -932,8 +935,7 @@ Result<ReadResult> StoreImpl::Read(const Query& query, const ReadOptions& option
       SequencedEvent& read = result.events.emplace_back();
       read.position = positions[i];
       ES_RETURN_IF_ERROR(
-          ReadEvent(
-              *segments[i - begin], positions[i], [](std::int64_t) { return true; }, &read.event)
+          ReadEvent(*segments[i - begin], positions[i], any_version, fill_cache, &read.event)
               .status());
     }
   }
@@ -952,14 +954,15 @@ Result<std::vector<SequencedEvent>> StoreImpl::ReadStream(std::string_view strea
   std::vector<SequencedEvent> events;
   const MemIndex::Stream* stream = index_.FindStream(stream_id);
   if (stream == nullptr) return events;
+  const bool fill_cache = stream->positions.size() <= kMostEventsFillingCache;
   for (PostingList::Cursor c(stream->positions, stream->positions.size());
        c.Valid() && c.position() <= head; c.Next()) {
     auto in_bounds = [&](std::int64_t version) {
       return (!options.gt || version > *options.gt) && (!options.lte || version <= *options.lte);
     };
     Event event;
-    ES_ASSIGN_OR_RETURN(bool wanted,
-                        ReadEvent(*SegmentFor(c.position()), c.position(), in_bounds, &event));
+    ES_ASSIGN_OR_RETURN(bool wanted, ReadEvent(*SegmentFor(c.position()), c.position(), in_bounds,
+                                               fill_cache, &event));
     if (wanted) events.push_back(SequencedEvent{c.position(), std::move(event)});
   }
   auto by_version = [&](const SequencedEvent& a, const SequencedEvent& b) {

@@ -133,13 +133,17 @@ class StoreImpl final : public Store {
   // Segment::ReadEvent through the store's key (Corruption for an encrypted event in a store
   // without one).
   Status ReadView(const Segment& segment, std::int64_t position, EventView* view) const;
+  // A read of more events than this is taken for a scan (a subscription catching up, an export):
+  // it finds events in decoded_cache_ but adds none, so that it does not push out those that
+  // smaller, repeated reads (aggregates, decision models) keep finding there.
+  static constexpr std::size_t kMostEventsFillingCache = 100;
   // The event at `position` (in `segment`) into *event, as readers get it: from decoded_cache_
-  // when it is there, else from the log, decrypted and decompressed, and then kept in the cache
-  // when that took work. False, with nothing decoded, when version_wanted(its stream version, 0
-  // without a stream) is false.
+  // when it is there, else from the log, decrypted and decompressed, and then, with `fill_cache`,
+  // kept in the cache when that took work. False, with nothing decoded, when version_wanted(its
+  // stream version, 0 without a stream) is false.
   template <typename VersionWanted>
   Result<bool> ReadEvent(const Segment& segment, std::int64_t position,
-                         VersionWanted&& version_wanted, Event* event) const;
+                         VersionWanted&& version_wanted, bool fill_cache, Event* event) const;
   // Keeps the events of a committed write that needed encoding in decoded_cache_.
   void KeepDecoded(const Writer& writer) const;
 

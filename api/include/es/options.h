@@ -109,12 +109,13 @@ struct Options {
 
   // Memory for events kept decoded, in a store that encrypts or compresses (key_provider or
   // compression set): reading an event from the log then costs its decryption and decompression
-  // (about 0.3 us and 1.3 us for a 256-byte event here, docs/benchmarks.md), while a kept one reads
-  // about as fast as from a plain store. Events are kept as their writes commit and as reads decode
-  // them, so readers following the head (subscriptions, projections) and repeated loads of the
-  // same streams find them; the least recently used go first. Each costs a copy when kept (in the
-  // writer's own thread, after its write). Unused in a store that neither encrypts nor
-  // compresses, whose reads decode nothing. 0 keeps none.
+  // (about 0.25 us and 1.2 us for a 256-byte event here, docs/benchmarks.md), while a kept one
+  // reads about as fast as from a plain store. Events are kept as their writes commit (a copy each,
+  // in the writer's own thread after its write), so readers following the head (subscriptions,
+  // projections) find them, and as reads of at most 100 events decode them, so repeated loads of
+  // the same aggregates and decision models find them; larger reads (scans) keep nothing new. The
+  // least recently used go first. Unused in a store that neither encrypts nor compresses, whose
+  // reads decode nothing. 0 keeps none.
   std::size_t decoded_cache_bytes = 32u << 20;
 
   // ---- Index checkpoints (docs/format.md, "Index checkpoint") ----
