@@ -109,9 +109,10 @@ struct Options {
 
   // Memory for events kept decoded, in a store that encrypts or compresses (key_provider or
   // compression set): reading an event from the log then costs its decryption and decompression
-  // (about 0.25 us and 1.2 us for a 256-byte event here, docs/benchmarks.md), while a kept one
-  // reads about as fast as from a plain store. Events are kept as their writes commit (a copy each,
-  // in the writer's own thread after its write), so readers following the head (subscriptions,
+  // (for a 256-byte event here about 0.3 us to decrypt, 1.3 us to decompress, 0.3 us with a
+  // dictionary; docs/benchmarks.md), while a kept one reads about as fast as from a plain store.
+  // Events are kept as their writes commit (a copy each, about 0.2 us at 256 bytes, in the
+  // writer's own thread after its write), so readers following the head (subscriptions,
   // projections) find them, and as reads of at most 100 events decode them, so repeated loads of
   // the same aggregates and decision models find them; larger reads (scans) keep nothing new. The
   // least recently used go first. Unused in a store that neither encrypts nor compresses, whose
