@@ -143,12 +143,17 @@ class SqliteRecorder final : public Recorder {
       Lease lease = Writer();
       ES_RETURN_IF_ERROR(SetSynchronous(request.options.durability.value_or(options_.durability)));
       ES_RETURN_IF_ERROR(Begin(*lease.connection, "BEGIN IMMEDIATE"));
-      Result<std::int64_t> last = WriteInTransaction(*lease.connection, request, compressed);
+      const Status unkeyed = CheckStillUnkeyed(*lease.connection);
+      Result<std::int64_t> last = unkeyed.ok()
+                                      ? WriteInTransaction(*lease.connection, request, compressed)
+                                      : Result<std::int64_t>(unkeyed);
       if (!last.ok()) {
         Rollback(*lease.connection);
         return last;
       }
       ES_RETURN_IF_ERROR(Commit(*lease.connection));
+      // The tables hold events now, so no open can record a key for them any more.
+      if (*last > 0) may_get_key_ = false;
       return last;
     }();
     if (written.ok()) append_listeners().Notify();
@@ -309,7 +314,14 @@ class SqliteRecorder final : public Recorder {
     if (meta_exists) {
       ES_ASSIGN_OR_RETURN(recorded, RecordedKeyId(*writer_, tables_));
     }
-    if (options_.key_provider == nullptr) return CheckKeyAgainstRecorded(name, recorded, {});
+    if (options_.key_provider == nullptr) {
+      // Only tables with a meta table and no events can still have a key recorded.
+      if (meta_exists && !recorded) {
+        ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> head, HeadOn(*writer_));
+        may_get_key_ = !head.has_value();
+      }
+      return CheckKeyAgainstRecorded(name, recorded, {});
+    }
     ES_ASSIGN_OR_RETURN(EventDataKey data_key,
                         EventDataKeyFrom(*options_.key_provider, kSqliteDataKeyPurpose));
     const std::int64_t key_id = data_key.key_id;
@@ -348,6 +360,19 @@ class SqliteRecorder final : public Recorder {
     }
     cipher_ = std::move(data_key.cipher);
     return Status::OK();
+  }
+
+  // In a write transaction of a recorder without a key: InvalidArgument when an open with a key
+  // has recorded one since this recorder's open (the tables were empty then), which would
+  // otherwise mix plain events into encrypted tables. A query only until the tables hold events.
+  Status CheckStillUnkeyed(SqliteConnection& connection) {
+    if (!may_get_key_) return Status::OK();
+    ES_ASSIGN_OR_RETURN(std::optional<std::int64_t> recorded, RecordedKeyId(connection, tables_));
+    if (!recorded) return Status::OK();
+    return Status::InvalidArgument("SQLite tables '" + tables_.events + "' record key id " +
+                                   std::to_string(*recorded) +
+                                   " since this recorder opened them without a key: open a new "
+                                   "recorder with their key");
   }
 
   Status CheckTablesExist() {
@@ -517,6 +542,9 @@ class SqliteRecorder final : public Recorder {
   const std::shared_ptr<std::mutex> exclusive_;      // in memory: guards every use of writer_
   const std::optional<EventCompressor> compressor_;  // with Compression::kZstd
   std::unique_ptr<AesGcm> cipher_;                   // set by Start when the tables are encrypted
+  // Without a key: the tables recorded no key id at open and may not hold events yet, so another
+  // open may still record a key for them (guarded by the writer lease).
+  bool may_get_key_ = false;
 
   std::mutex writer_mu_;  // file databases: guards writer_ and synchronous_
   const std::unique_ptr<SqliteConnection> writer_;

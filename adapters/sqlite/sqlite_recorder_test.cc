@@ -404,6 +404,36 @@ TEST_CASE("sqlite: encrypted data and metadata, after compression; keys checked 
   CHECK(recorder->Read(Query{}, {}).status().IsCorruption());
 }
 
+TEST_CASE("sqlite: a recorder without a key writes nothing once another open records one") {
+  testing::TempDir dir;
+  SqliteOptions plain = FileOptions(dir);
+  SqliteOptions keyed = plain;
+  keyed.key_provider = FixedKeyProvider(std::string(32, 'k'));
+  const std::vector<Event> events = {testing::MakeEvent("Secret", {"t"}, "secret-data")};
+
+  // Both open the empty tables; the keyed open records its key, then the plain recorder's write
+  // (a tracking record alone too) is refused, and nothing plain reaches the tables.
+  auto unkeyed = OpenOk(plain);
+  auto encrypted = OpenOk(keyed);
+  Result<std::int64_t> refused = unkeyed->Append(events, std::nullopt);
+  CHECK(refused.status().IsInvalidArgument());
+  CHECK_MESSAGE(refused.status().message().find("record key id") != std::string::npos,
+                refused.status().ToString());
+  const Tracking tracking{"app", 1};
+  CHECK(unkeyed->Write(AppendRequest{.tracking = &tracking}).status().IsInvalidArgument());
+  REQUIRE(encrypted->Append(events, std::nullopt).ok());
+  CHECK(unkeyed->Append(events, std::nullopt).status().IsInvalidArgument());
+  RawConnection raw(plain.dbname);
+  CHECK(raw.Column("SELECT data_codec FROM es_events") == std::vector<std::string>{"2"});
+
+  // Once a plain recorder's events are in, no key can be recorded: its writes go on unchecked.
+  plain.application_name = keyed.application_name = "other";
+  auto first = OpenOk(plain);
+  REQUIRE(first->Append(events, std::nullopt).ok());
+  CHECK_FALSE(OpenSqliteRecorder(keyed).ok());
+  CHECK(first->Append(events, std::nullopt).ok());
+}
+
 TEST_CASE("sqlite: per-write durability switches the commit's sync mode") {
   testing::TempDir dir;
   auto recorder = OpenOk(FileOptions(dir));
