@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/postgres/src/connection.h"
 #include "adapters/postgres/src/pool.h"
 #include "adapters/postgres/testing/throwaway_cluster.h"
 #include "engine/testing/recorder_verify_checks.h"
@@ -282,6 +283,24 @@ TEST_CASE("postgres: the pool's size, overflow, timeout, age and replacement of 
       CHECK((**connection).Ping());
     }
   }
+}
+
+TEST_CASE("postgres: connections ask for TCP keepalives, so a vanished server is noticed") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  auto connection = postgres::Connection::Open(cluster->Options());
+  REQUIRE_MESSAGE(connection.ok(), connection.status().ToString());
+  std::map<std::string, std::string> in_use;
+  PQconninfoOption* options = PQconninfo((*connection)->raw());
+  REQUIRE(options != nullptr);
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) in_use[o->keyword] = o->val;
+  }
+  PQconninfoFree(options);
+  CHECK(in_use["keepalives"] == "1");
+  CHECK(in_use["keepalives_idle"] == "30");
+  CHECK(in_use["keepalives_interval"] == "10");
+  CHECK(in_use["keepalives_count"] == "3");
 }
 
 TEST_CASE("postgres: lock_timeout bounds the wait for the append lock") {

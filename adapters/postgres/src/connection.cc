@@ -35,20 +35,32 @@ Result<std::unique_ptr<Connection>> Connection::Open(const PostgresOptions& opti
   const std::string session = "-c lock_timeout=" + std::to_string(options.lock_timeout.count()) +
                               " -c idle_in_transaction_session_timeout=" +
                               std::to_string(options.idle_in_transaction_session_timeout.count());
+  // TCP keepalives: a server machine that vanishes without closing its connections (power
+  // loss, a network partition) is noticed after about a minute of silence instead of never, so
+  // the notification listener reconnects (or falls back to polling) rather than wait for ever on
+  // a dead socket. Ignored on Unix-domain sockets.
   std::vector<const char*> keywords = {"dbname",
                                        "host",
                                        "port",
                                        "connect_timeout",
                                        "options",
                                        "client_encoding",
-                                       "fallback_application_name"};
+                                       "fallback_application_name",
+                                       "keepalives",
+                                       "keepalives_idle",
+                                       "keepalives_interval",
+                                       "keepalives_count"};
   std::vector<const char*> values = {options.dbname.c_str(),
                                      options.host.c_str(),
                                      port.c_str(),
                                      connect_timeout.c_str(),
                                      session.c_str(),
                                      "UTF8",
-                                     "es"};
+                                     "es",
+                                     "1",
+                                     "30",
+                                     "10",
+                                     "3"};
   if (!options.user.empty()) {
     keywords.push_back("user");
     values.push_back(options.user.c_str());
