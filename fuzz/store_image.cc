@@ -1,8 +1,8 @@
 #include "fuzz/store_image.h"
 
-#include <algorithm>
 #include <cstdlib>
-#include <cstring>
+
+#include "engine/util/random_bytes.h"
 
 namespace es::fuzz {
 
@@ -12,15 +12,8 @@ std::uint64_t DeterministicMemEnv::NowMicros() {
 }
 
 void DeterministicMemEnv::RandomBytes(void* dst, std::size_t n) {
-  auto* out = static_cast<char*>(dst);
   std::lock_guard lock(mu_);
-  while (n > 0) {
-    const std::uint64_t word = rng_();
-    const std::size_t k = std::min(n, sizeof(word));
-    std::memcpy(out, &word, k);
-    out += k;
-    n -= k;
-  }
+  FillFromGenerator(rng_, dst, n);
 }
 
 DirImage ReadDirImage(Env* env, const std::string& dir) {

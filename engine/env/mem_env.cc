@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +20,7 @@
 
 #include "engine/env/errno_status.h"
 #include "engine/util/path.h"
+#include "engine/util/random_bytes.h"
 #include "es/env.h"
 
 namespace es {
@@ -281,15 +281,8 @@ class MemEnv final : public Env {
   }
 
   void RandomBytes(void* dst, std::size_t n) override {
-    auto* out = static_cast<char*>(dst);
     std::lock_guard lock(rng_mu_);
-    while (n > 0) {
-      const std::uint64_t word = rng_();
-      const std::size_t k = std::min(n, sizeof(word));
-      std::memcpy(out, &word, k);
-      out += k;
-      n -= k;
-    }
+    FillFromGenerator(rng_, dst, n);
   }
 
  private:
