@@ -2,12 +2,14 @@
 // every recorder built (PostgreSQL on a throwaway cluster started for the run), side by side in
 // one run: 100 single-event inserts after 10 warm-up inserts (application recorder), and 100
 // inserts of one event with a tracking record (process recorder). Each case runs `--rounds` times
-// on a fresh recorder; the median round is reported.
+// on a fresh recorder; the median round is reported. The "-aes" recorders encrypt event data
+// (Options::key_provider, SqliteOptions::key_provider, PostgresOptions::key_provider).
 //
 //   recorder_bench [--rounds N]
 //
 // Output, one line per recorder and case:
 //   <recorder>  <case>  <median us per insert>  <inserts per second>
+#include <es/encryption.h>
 #include <es/recorder.h>
 #include <es/store.h>
 
@@ -77,12 +79,20 @@ struct RecorderKind {
   std::function<std::unique_ptr<FreshRecorder>()> make;
 };
 
-std::function<std::unique_ptr<FreshRecorder>()> Engine(es::Durability durability) {
-  return [durability] {
+// The key of the "-aes" kinds: every recorder encrypts event data with it.
+std::shared_ptr<es::KeyProvider> Key(bool encrypted) {
+  return encrypted ? es::FixedKeyProvider(std::string(32, 'k')) : nullptr;
+}
+
+std::function<std::unique_ptr<FreshRecorder>()> Engine(es::Durability durability,
+                                                       bool encrypted = false) {
+  return [durability, encrypted] {
     return std::make_unique<DirectoryRecorder>(
-        [durability](const std::string& dir) -> es::Result<std::unique_ptr<es::Recorder>> {
+        [durability,
+         encrypted](const std::string& dir) -> es::Result<std::unique_ptr<es::Recorder>> {
           es::Options options;
           options.durability = durability;
+          options.key_provider = Key(encrypted);
           ES_ASSIGN_OR_RETURN(std::unique_ptr<es::Store> store,
                               es::Store::Open(options, dir + "/store"));
           return std::unique_ptr<es::Recorder>(std::move(store));
@@ -91,12 +101,14 @@ std::function<std::unique_ptr<FreshRecorder>()> Engine(es::Durability durability
 }
 
 #ifdef ES_WITH_SQLITE
-std::function<std::unique_ptr<FreshRecorder>()> Sqlite(es::Durability durability) {
-  return [durability] {
-    return std::make_unique<DirectoryRecorder>([durability](const std::string& dir) {
+std::function<std::unique_ptr<FreshRecorder>()> Sqlite(es::Durability durability,
+                                                       bool encrypted = false) {
+  return [durability, encrypted] {
+    return std::make_unique<DirectoryRecorder>([durability, encrypted](const std::string& dir) {
       es::SqliteOptions options;
       options.dbname = dir + "/events.sqlite";
       options.durability = durability;
+      options.key_provider = Key(encrypted);
       return es::OpenSqliteRecorder(options);
     });
   };
@@ -107,8 +119,11 @@ std::function<std::unique_ptr<FreshRecorder>()> Sqlite(es::Durability durability
 // A schema of its own on a throwaway cluster started once for the run (fsync on).
 class PostgresRecorder final : public FreshRecorder {
  public:
-  explicit PostgresRecorder(es::postgres::testing::ThrowawayCluster& cluster) : schema_(cluster) {
-    auto opened = es::OpenPostgresRecorder(schema_.Options());
+  PostgresRecorder(es::postgres::testing::ThrowawayCluster& cluster, bool encrypted)
+      : schema_(cluster) {
+    es::PostgresOptions options = schema_.Options();
+    options.key_provider = Key(encrypted);
+    auto opened = es::OpenPostgresRecorder(options);
     Check(opened.status(), "open the PostgreSQL recorder");
     recorder_ = std::move(opened).value();
   }
@@ -125,16 +140,22 @@ std::vector<RecorderKind> Kinds() {
       {"memory", [] { return std::make_unique<MemoryRecorder>(); }},
       {"engine-sync", Engine(es::Durability::kSync)},
       {"engine-none", Engine(es::Durability::kNone)},
+      {"engine-sync-aes", Engine(es::Durability::kSync, true)},
+      {"engine-none-aes", Engine(es::Durability::kNone, true)},
   };
 #ifdef ES_WITH_SQLITE
   kinds.push_back({"sqlite-sync", Sqlite(es::Durability::kSync)});
   kinds.push_back({"sqlite-none", Sqlite(es::Durability::kNone)});
+  kinds.push_back({"sqlite-sync-aes", Sqlite(es::Durability::kSync, true)});
+  kinds.push_back({"sqlite-none-aes", Sqlite(es::Durability::kNone, true)});
 #endif
 #ifdef ES_WITH_POSTGRES
   if (auto cluster = es::postgres::testing::ThrowawayCluster::Shared(); cluster.ok()) {
-    kinds.push_back({"postgres", [cluster = *cluster] {
-                       return std::make_unique<PostgresRecorder>(*cluster);
-                     }});
+    for (bool encrypted : {false, true}) {
+      kinds.push_back({encrypted ? "postgres-aes" : "postgres", [cluster = *cluster, encrypted] {
+                         return std::make_unique<PostgresRecorder>(*cluster, encrypted);
+                       }});
+    }
   } else {
     std::fprintf(stderr, "recorder_bench: no PostgreSQL: %s\n",
                  cluster.status().ToString().c_str());
