@@ -335,7 +335,7 @@ class PostgresRecorder final : public Recorder {
 
   // An encrypted write on `connection`: in one transaction, locks the head row, seals the values
   // for the positions after it, and calls the append function (which finds the same head). The
-  // lock is held for one more round trip than a plain write's.
+  // lock is held for two more round trips (the append call, then COMMIT) than a plain write.
   PgResult SealedAppend(postgres::Connection& connection, const AppendRequest& request,
                         const std::vector<std::optional<std::string>>& compressed,
                         ExecError& error) {
