@@ -4,6 +4,7 @@
 // sealed for their positions); every read is one statement, so it sees one snapshot.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -349,11 +350,11 @@ class PostgresRecorder final : public Recorder {
       error.not_applied = true;
       return nullptr;
     };
-    if (connection.ExecuteText("BEGIN", error) == nullptr) return failed(error);
-    PgResult head = connection.Execute(lock_head_, Params(), error);
+    // BEGIN and the lock as one simple query, one round trip; its result (the head's) is text.
+    PgResult head = connection.ExecuteText("BEGIN; " + lock_head_.sql, error);
     if (head == nullptr) return failed(error);
     Result<Params> params =
-        AppendParams(request, compressed, GetInt8(head.get(), 0, 0).value_or(0));
+        AppendParams(request, compressed, std::strtoll(PQgetvalue(head.get(), 0, 0), nullptr, 10));
     if (!params.ok()) return failed(ExecError{params.status(), true, false});
     PgResult result = connection.Execute(append_, *params, error);
     if (result == nullptr) return failed(error);
