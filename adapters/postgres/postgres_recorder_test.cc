@@ -768,6 +768,34 @@ TEST_CASE("postgres: a tampered sealed value is Corruption on read and a problem
   CHECK(shape->problems.size() == 2);
 }
 
+TEST_CASE("postgres: opens with create_table beside busy writers neither fail nor deadlock") {
+  ThrowawayCluster* cluster = ClusterOrSkip();
+  if (cluster == nullptr) return;
+  ThrowawaySchema schema(*cluster);
+  const PostgresOptions options = schema.Options();
+  std::atomic<bool> done{false};
+  std::atomic<int> failed_appends{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w) {
+    writers.emplace_back([&, writer = OpenOrFail(options)] {
+      while (!done.load()) {
+        if (!writer->Append(std::vector<Event>{Ev("Busy", {"t"})}, std::nullopt).ok()) {
+          ++failed_appends;
+        }
+      }
+    });
+  }
+  // Each open runs the create script, which must not take a table lock a writer could be
+  // waiting behind while it holds the head row (a deadlock, which failed opens and appends).
+  for (int i = 0; i < 100; ++i) {
+    Result<std::unique_ptr<Recorder>> opened = OpenPostgresRecorder(options);
+    CHECK_MESSAGE(opened.ok(), opened.status().ToString());
+  }
+  done = true;
+  for (std::thread& thread : writers) thread.join();
+  CHECK(failed_appends.load() == 0);
+}
+
 TEST_CASE("postgres: tables of the version before compression are upgraded by create_table") {
   ThrowawayCluster* cluster = ClusterOrSkip();
   if (cluster == nullptr) return;

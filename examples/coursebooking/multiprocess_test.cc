@@ -56,7 +56,10 @@ constexpr int kStudents = 8, kCourses = 5, kMaxCourses = 2, kPlaces = 3;
 [[noreturn]] void RunJoiner(const Opener& open, bool dcb, const std::vector<std::string>& students,
                             const std::vector<std::string>& courses, unsigned seed, int out) {
   auto recorder = open();
-  if (!recorder.ok()) _exit(2);
+  if (!recorder.ok()) {
+    std::fprintf(stderr, "joiner: open: %s\n", recorder.status().ToString().c_str());
+    _exit(2);
+  }
   std::unique_ptr<Enrolment> enrolment = MakeEnrolment(dcb, **recorder);
   int joined = 0;
   for (int i = 0; i < kJoinsPerProcess; ++i) {
@@ -66,7 +69,10 @@ constexpr int kStudents = 8, kCourses = 5, kMaxCourses = 2, kPlaces = 3;
     while (true) {
       JoinOutcome outcome = enrolment->JoinCourse(student, course);
       if (outcome.status.IsConditionFailed() || outcome.status.IsIntegrityError()) continue;
-      if (!outcome.status.ok()) _exit(3);
+      if (!outcome.status.ok()) {
+        std::fprintf(stderr, "joiner: join: %s\n", outcome.status.ToString().c_str());
+        _exit(3);
+      }
       if (outcome.ok()) ++joined;
       break;
     }

@@ -281,8 +281,29 @@ std::string Schema::CreateScript() const {
   if (!schema_.empty()) {
     sql += "CREATE SCHEMA IF NOT EXISTS " + schema_.substr(0, schema_.size() - 1) + ";\n";
   }
-  // Append-only tables: ANALYZE often (1% new rows) so plans follow the growth.
+  // Tables of the version before compression and encryption get their columns first, and only
+  // when they lack them: ALTER TABLE locks a table exclusively even when it changes nothing, and
+  // taken while a writer holds the head row (locked first by every append) it would deadlock with
+  // that writer. Here, before the script locks anything else, it waits for the writers instead.
+  // A default needs no rewrite. Append-only tables: ANALYZE often (1% new rows) so plans follow
+  // the growth.
   sql += R"sql(
+DO $upgrade$ BEGIN
+  IF to_regclass('{head}') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute
+      WHERE attrelid = to_regclass('{head}') AND attname = 'key_id' AND NOT attisdropped) THEN
+    ALTER TABLE {head} ADD COLUMN key_id bigint;
+  END IF;
+  IF to_regclass('{events}') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute
+      WHERE attrelid = to_regclass('{events}') AND attname = 'data_codec' AND NOT attisdropped)
+      THEN
+    ALTER TABLE {events} ADD COLUMN data_codec integer NOT NULL DEFAULT 0;
+  END IF;
+  IF to_regclass('{events}') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute
+      WHERE attrelid = to_regclass('{events}') AND attname = 'sealed_metadata'
+        AND NOT attisdropped) THEN
+    ALTER TABLE {events} ADD COLUMN sealed_metadata bytea;
+  END IF;
+END $upgrade$;
 CREATE TABLE IF NOT EXISTS {events} (
   position bigint NOT NULL,
   type text NOT NULL,
@@ -297,9 +318,6 @@ CREATE TABLE IF NOT EXISTS {events} (
   sealed_metadata bytea,
   CONSTRAINT {prefix}_events_pkey PRIMARY KEY (position) INCLUDE (type)
 ) WITH (autovacuum_analyze_scale_factor = 0.01, autovacuum_analyze_threshold = 1000);
--- Tables of the version before compression and encryption: a default needs no rewrite.
-ALTER TABLE {events} ADD COLUMN IF NOT EXISTS data_codec integer NOT NULL DEFAULT 0;
-ALTER TABLE {events} ADD COLUMN IF NOT EXISTS sealed_metadata bytea;
 CREATE UNIQUE INDEX IF NOT EXISTS {prefix}_events_stream ON {events} (stream_id, stream_version)
   WHERE stream_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS {prefix}_events_type ON {events} (type, position);
@@ -315,7 +333,6 @@ CREATE TABLE IF NOT EXISTS {head} (
   key_id bigint,
   CONSTRAINT {prefix}_head_pkey PRIMARY KEY (one)
 );
-ALTER TABLE {head} ADD COLUMN IF NOT EXISTS key_id bigint;
 INSERT INTO {head} (one, position, writes) VALUES (true, 0, 0) ON CONFLICT DO NOTHING;
 -- The earlier version's append function: a process of that version would write plain events
 -- into tables that may now be encrypted, so it goes.
