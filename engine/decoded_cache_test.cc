@@ -63,6 +63,15 @@ std::vector<SequencedEvent> ReadAll(Store& store) {
   return std::move(read->events);
 }
 
+// Appends NumberedEvent(1 .. last) in writes of `per_write` events (last a multiple of it).
+void AppendNumbered(Store& store, std::int64_t last, std::int64_t per_write) {
+  for (std::int64_t n = 1; n <= last; n += per_write) {
+    std::vector<Event> write;
+    for (std::int64_t i = n; i < n + per_write; ++i) write.push_back(NumberedEvent(i));
+    REQUIRE(store.Append(write, std::nullopt).ok());
+  }
+}
+
 std::vector<SequencedEvent> Expected(std::int64_t first, std::int64_t last) {
   std::vector<SequencedEvent> events;
   for (std::int64_t n = first; n <= last; ++n) events.push_back({n, NumberedEvent(n)});
@@ -77,10 +86,7 @@ TEST_CASE("decoded cache: reads are the same from the cache as from the log, for
     Options options = OptionsFor(env.get(), codec);
     {
       auto store = OpenOk(options);
-      for (std::int64_t n = 1; n <= kEvents; n += 3) {
-        std::vector<Event> batch = {NumberedEvent(n), NumberedEvent(n + 1), NumberedEvent(n + 2)};
-        REQUIRE(store->Append(batch, std::nullopt).ok());
-      }
+      AppendNumbered(*store, kEvents, 3);
       // Every write kept its events: the first read finds them all.
       CHECK(store->Info().decoded_cache_bytes > 0);
       CHECK(ReadAll(*store) == Expected(1, kEvents));
@@ -144,12 +150,7 @@ TEST_CASE("decoded cache: reads of more than 100 events find kept events but kee
     CAPTURE(codec.name);
     std::unique_ptr<Env> env = NewMemEnv();
     Options options = OptionsFor(env.get(), codec);
-    {
-      auto store = OpenOk(options);
-      for (std::int64_t n = 1; n <= kEvents; ++n) {
-        REQUIRE(store->Append(std::vector<Event>{NumberedEvent(n)}, std::nullopt).ok());
-      }
-    }
+    { AppendNumbered(*OpenOk(options), kEvents, 1); }
     auto store = OpenOk(options);
     auto misses = [&] { return store->Info().decoded_cache_misses; };
     auto hits = [&] { return store->Info().decoded_cache_hits; };
@@ -216,11 +217,7 @@ TEST_CASE("decoded cache: readers race a writer through a cache that keeps dropp
         }
       });
     }
-    for (std::int64_t n = 1; n <= kEvents; n += 2) {
-      REQUIRE(
-          store->Append(std::vector<Event>{NumberedEvent(n), NumberedEvent(n + 1)}, std::nullopt)
-              .ok());
-    }
+    AppendNumbered(*store, kEvents, 2);
     done = true;
     for (std::thread& reader : readers) reader.join();
     CHECK(wrong.load() == 0);

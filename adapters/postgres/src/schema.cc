@@ -288,21 +288,15 @@ std::string Schema::CreateScript() const {
   // A default needs no rewrite. Append-only tables: ANALYZE often (1% new rows) so plans follow
   // the growth.
   sql += R"sql(
-DO $upgrade$ BEGIN
-  IF to_regclass('{head}') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute
-      WHERE attrelid = to_regclass('{head}') AND attname = 'key_id' AND NOT attisdropped) THEN
-    ALTER TABLE {head} ADD COLUMN key_id bigint;
-  END IF;
-  IF to_regclass('{events}') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute
-      WHERE attrelid = to_regclass('{events}') AND attname = 'data_codec' AND NOT attisdropped)
-      THEN
-    ALTER TABLE {events} ADD COLUMN data_codec integer NOT NULL DEFAULT 0;
-  END IF;
-  IF to_regclass('{events}') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute
-      WHERE attrelid = to_regclass('{events}') AND attname = 'sealed_metadata'
-        AND NOT attisdropped) THEN
-    ALTER TABLE {events} ADD COLUMN sealed_metadata bytea;
-  END IF;
+DO $upgrade$ DECLARE c record; BEGIN
+  FOR c IN SELECT * FROM (VALUES ('{head}', 'key_id', 'bigint'),
+      ('{events}', 'data_codec', 'integer NOT NULL DEFAULT 0'),
+      ('{events}', 'sealed_metadata', 'bytea')) AS added (tab, col, def) LOOP
+    IF to_regclass(c.tab) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute
+        WHERE attrelid = to_regclass(c.tab) AND attname = c.col AND NOT attisdropped) THEN
+      EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', c.tab, c.col, c.def);
+    END IF;
+  END LOOP;
 END $upgrade$;
 CREATE TABLE IF NOT EXISTS {events} (
   position bigint NOT NULL,
